@@ -898,7 +898,8 @@ export class Raft {
           this.logger.info(`${this.id.toString(16)} no leader at term ${this.term}; dropping leader transfer msg`);
           return;
         }
-        this.send({ ...m, to: this.lead });
+        // A request forwarded to us by another follower carries its term; send() stamps ours.
+        this.send({ ...m, to: this.lead, term: 0 });
         return;
       case MessageType.MsgTimeoutNow:
         // The leader wants us to lead: campaign at once, without pre-vote, and past any lease.
