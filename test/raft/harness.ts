@@ -5,7 +5,8 @@
  * Everything here is deterministic: each Raft draws its election timeouts from seededRandom(id), and
  * a Network drops messages with its own seeded source (`network.seed`, printed by tests that fail).
  */
-import { describeMessage } from "../../src/raft/describe.js";
+import { describeEntry, describeMessage } from "../../src/raft/describe.js";
+import type { RaftLog } from "../../src/raft/log.js";
 import { type Config, Raft, StateType, newRaft } from "../../src/raft/raft.js";
 import {
   type Entry,
@@ -116,6 +117,28 @@ export function votedWithConfig(extra: Partial<Config>, vote: bigint, term: numb
   const r = newTestRaft(1n, 5, 1, storage, extra);
   r.reset(term);
   return r;
+}
+
+/**
+ * Consecutive entries from index i with the given terms (etcd's `index(i).terms(...)`):
+ * index(1).terms(1, 2) is [{index 1, term 1}, {index 2, term 2}], empty data.
+ */
+export function index(i: number): { terms(...terms: number[]): Entry[] } {
+  return { terms: (...terms) => terms.map((term, k) => newEntry({ index: i + k, term })) };
+}
+
+/** A log as text for comparing two logs in a test (etcd's ltoa): last index, applied, every entry. */
+export function ltoa(l: RaftLog): string {
+  let s = `lastIndex: ${l.lastIndex()}\napplied:  ${l.applied}\n`;
+  l.allEntries().forEach((e, i) => {
+    s += `#${i}: ${describeEntry(e)}\n`;
+  });
+  return s;
+}
+
+/** Fixes the election timeout instead of drawing it (etcd's setRandomizedElectionTimeout); reset() draws anew. */
+export function setRandomizedElectionTimeout(r: Raft, v: number): void {
+  r.randomizedElectionTimeout = v;
 }
 
 /** Returns the raft's outbox and empties it. */
