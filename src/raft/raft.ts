@@ -9,7 +9,7 @@
 import { decodeConfChange, decodeConfChangeV2, payloadSize } from "./codec.js";
 import { Changer } from "./confchange/confchange.js";
 import { restoreConfState } from "./confchange/restore.js";
-import { ErrProposalDropped } from "./errors.js";
+import { ErrCompacted, ErrProposalDropped, ErrSnapshotTemporarilyUnavailable } from "./errors.js";
 import { RaftLog } from "./log.js";
 import { type Logger, discardLogger, panic } from "./logger.js";
 import { jointIds } from "./quorum/joint.js";
@@ -248,7 +248,8 @@ export class Raft {
     if (pr.state !== ProgressStateType.StateReplicate || !pr.inflights.full()) {
       try {
         ents = this.raftLog.entries(pr.next, this.maxMsgSize);
-      } catch {
+      } catch (err) {
+        if (err !== ErrCompacted) throw err;
         return this.maybeSendSnapshot(to);
       }
     }
@@ -273,7 +274,7 @@ export class Raft {
     try {
       snapshot = this.raftLog.snapshot();
     } catch (err) {
-      if (err instanceof Error && err.name === "ErrSnapshotTemporarilyUnavailable") {
+      if (err === ErrSnapshotTemporarilyUnavailable) {
         this.logger.debug(`${this.id.toString(16)} failed to send snapshot to ${to.toString(16)}: temporarily unavailable`);
         return false;
       }
