@@ -4,7 +4,18 @@
  */
 import { decodeConfChange, decodeConfChangeV2 } from "./codec.js";
 import { describeChanges } from "./confchange/confchange.js";
-import { type Entry, type HardState, type Message, type Snapshot, EntryType, MessageType, asV2, isEmptyHardState, isEmptySnap } from "./raftpb.js";
+import {
+  type Entry,
+  type HardState,
+  type Message,
+  type Snapshot,
+  EntryType,
+  MessageType,
+  asV2,
+  describeConfState,
+  isEmptyHardState,
+  isEmptySnap,
+} from "./raftpb.js";
 import type { Ready } from "./rawnode.js";
 import { StateType } from "./raft.js";
 
@@ -42,13 +53,7 @@ export function describeHardState(h: HardState): string {
 
 export function describeSnapshot(s: Snapshot): string {
   const m = s.metadata;
-  const cs = m.confState;
-  let conf = `voters=(${cs.voters.map(hex).join(" ")})`;
-  if (cs.votersOutgoing.length > 0) conf += `&&(${cs.votersOutgoing.map(hex).join(" ")})`;
-  if (cs.learners.length > 0) conf += ` learners=(${cs.learners.map(hex).join(" ")})`;
-  if (cs.learnersNext.length > 0) conf += ` learners_next=(${cs.learnersNext.map(hex).join(" ")})`;
-  if (cs.autoLeave) conf += " autoleave";
-  return `Index:${m.index} Term:${m.term} ConfState:${conf}`;
+  return `Index:${m.index} Term:${m.term} ConfState:${describeConfState(m.confState)}`;
 }
 
 export function describeMessage(m: Message): string {

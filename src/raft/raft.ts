@@ -27,6 +27,7 @@ import {
   None,
   asV2,
   confStateEquivalent,
+  describeConfState,
   enterJoint,
   isEmptyHardState,
   isEmptySnap,
@@ -171,7 +172,9 @@ export class Raft {
 
     const { config, progress } = restoreConfState(this.changerInput(), confState);
     const cs = this.switchToConfig(config, progress);
-    if (!confStateEquivalent(cs, confState)) panic(`ConfStates not equivalent after restore: ${JSON.stringify(cs)} vs stored`);
+    if (!confStateEquivalent(cs, confState)) {
+      panic(`ConfStates not equivalent after restore: ${describeConfState(cs)} vs stored ${describeConfState(confState)}`);
+    }
 
     if (!isEmptyHardState(hardState)) this.loadState(hardState);
     if (c.applied !== undefined && c.applied > 0) this.raftLog.appliedTo(c.applied);
@@ -1001,7 +1004,9 @@ export class Raft {
     this.trk = new ProgressTracker(this.trk.maxInflight);
     const { config, progress } = restoreConfState(this.changerInput(), cs);
     const got = this.switchToConfig(config, progress);
-    if (!confStateEquivalent(got, cs)) panic("ConfStates not equivalent after snapshot restore");
+    if (!confStateEquivalent(got, cs)) {
+      panic(`ConfStates not equivalent after snapshot restore: ${describeConfState(got)} vs snapshot ${describeConfState(cs)}`);
+    }
     this.logger.info(
       `${this.id.toString(16)} [commit: ${this.raftLog.committed}, lastindex: ${this.raftLog.lastIndex()}, lastterm: ${this.raftLog.lastTerm()}] restored snapshot [index: ${s.metadata.index}, term: ${s.metadata.term}]`,
     );

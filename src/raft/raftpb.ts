@@ -217,6 +217,17 @@ export function confStateEquivalent(a: ConfState, b: ConfState): boolean {
   );
 }
 
+/** One line for a configuration, ids in hex as etcd prints them: `voters=(1 2)&&(1) learners=(3) autoleave`. */
+export function describeConfState(cs: ConfState): string {
+  const ids = (l: bigint[]): string => `(${sortIds(l).map((id) => id.toString(16)).join(" ")})`;
+  let s = `voters=${ids(cs.voters)}`;
+  if (cs.votersOutgoing.length > 0) s += `&&${ids(cs.votersOutgoing)}`;
+  if (cs.learners.length > 0) s += ` learners=${ids(cs.learners)}`;
+  if (cs.learnersNext.length > 0) s += ` learners_next=${ids(cs.learnersNext)}`;
+  if (cs.autoLeave) s += " autoleave";
+  return s;
+}
+
 /** Whether a message type is a response to a request (its sender does not expect an answer). */
 export function isResponseMsg(t: MessageType): boolean {
   return (
@@ -276,7 +287,7 @@ export function enterJoint(cc: ConfChangeV2): { autoLeave: boolean; ok: boolean 
   return { autoLeave: false, ok: false };
 }
 
-/** Whether a ConfChangeV2 is the empty change that leaves a joint configuration. */
+/** Whether a ConfChangeV2 is the empty change that leaves a joint configuration (its context is ignored). */
 export function leaveJoint(cc: ConfChangeV2): boolean {
-  return cc.transition === ConfChangeTransition.ConfChangeTransitionAuto && cc.changes.length === 0 && cc.context.length === 0;
+  return cc.transition === ConfChangeTransition.ConfChangeTransitionAuto && cc.changes.length === 0;
 }
