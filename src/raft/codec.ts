@@ -7,7 +7,8 @@
  * repeated uint64 unpacked. So our bytes are the bytes etcd 3.4 writes, and decode in etcd's schema.
  *
  * Decoding accepts any valid proto2 encoding of the schema: fields in any order, packed or unpacked
- * repeated uint64, unknown fields skipped. Terms and indexes above Number.MAX_SAFE_INTEGER are refused.
+ * repeated uint64, repeated occurrences of a sub-message merged, unknown fields skipped. A known
+ * field with the wrong wire type, and terms and indexes above Number.MAX_SAFE_INTEGER, are refused.
  */
 import protobuf from "protobufjs/minimal.js";
 import {
@@ -102,13 +103,28 @@ function copyBytes(r: Reader): Uint8Array {
   return new Uint8Array(r.bytes());
 }
 
-/** Runs `field` for every field of a message ending at `end`; unknown fields are skipped. */
-function readFields(r: Reader, end: number, field: (num: number, wireType: number) => boolean): void {
+/** The wire type a known field must have; PACKABLE is a repeated varint (one varint, or a packed run). */
+const PACKABLE = -1;
+type WireTypes = Readonly<Record<number, number>>;
+
+/**
+ * Runs `field` for every field of a message ending at `end`. Unknown fields are skipped; a known
+ * field with the wrong wire type is refused, as gogoproto refuses it.
+ */
+function readFields(r: Reader, end: number, wireTypes: WireTypes, field: (num: number, wireType: number) => void): void {
   while (r.pos < end) {
     const k = r.uint32();
     const num = k >>> 3;
     const wt = k & 7;
-    if (!field(num, wt)) r.skipType(wt);
+    const want = wireTypes[num];
+    if (want === undefined) {
+      r.skipType(wt);
+      continue;
+    }
+    if (want === PACKABLE ? wt !== VARINT && wt !== LEN : wt !== want) {
+      throw new RangeError(`raftpb: field ${num} has wire type ${wt}`);
+    }
+    field(num, wt);
   }
   if (r.pos !== end) throw new RangeError("raftpb: field overran its message");
 }
@@ -131,15 +147,15 @@ function writeEntry(w: Writer, e: Entry): void {
   bytesField(w, 4, e.data);
 }
 
+const entryWire: WireTypes = { 1: VARINT, 2: VARINT, 3: VARINT, 4: LEN };
+
 function readEntry(r: Reader, end: number): Entry {
   const e = newEntry();
-  readFields(r, end, (n) => {
+  readFields(r, end, entryWire, (n) => {
     if (n === 1) e.type = readNum(r);
     else if (n === 2) e.term = readNum(r);
     else if (n === 3) e.index = readNum(r);
     else if (n === 4) e.data = copyBytes(r);
-    else return false;
-    return true;
   });
   return e;
 }
@@ -154,16 +170,16 @@ function writeConfState(w: Writer, c: ConfState): void {
   w.uint32(key(5, VARINT)).bool(c.autoLeave);
 }
 
-function readConfState(r: Reader, end: number): ConfState {
-  const c = newConfState();
-  readFields(r, end, (n, wt) => {
+const confStateWire: WireTypes = { 1: PACKABLE, 2: PACKABLE, 3: PACKABLE, 4: PACKABLE, 5: VARINT };
+
+/** Reads a ConfState into c (proto2 merges a repeated occurrence of a sub-message into the first). */
+function readConfState(r: Reader, end: number, c: ConfState = newConfState()): ConfState {
+  readFields(r, end, confStateWire, (n, wt) => {
     if (n === 1) readRepeatedU64(r, wt, c.voters);
     else if (n === 2) readRepeatedU64(r, wt, c.learners);
     else if (n === 3) readRepeatedU64(r, wt, c.votersOutgoing);
     else if (n === 4) readRepeatedU64(r, wt, c.learnersNext);
     else if (n === 5) c.autoLeave = readBool(r);
-    else return false;
-    return true;
   });
   return c;
 }
@@ -176,14 +192,13 @@ function writeSnapshotMetadata(w: Writer, m: SnapshotMetadata): void {
   writeNum(w, m.term);
 }
 
-function readSnapshotMetadata(r: Reader, end: number): SnapshotMetadata {
-  const m: SnapshotMetadata = { confState: newConfState(), index: 0, term: 0 };
-  readFields(r, end, (n) => {
-    if (n === 1) m.confState = readConfState(r, subEnd(r));
+const snapshotMetadataWire: WireTypes = { 1: LEN, 2: VARINT, 3: VARINT };
+
+function readSnapshotMetadata(r: Reader, end: number, m: SnapshotMetadata): SnapshotMetadata {
+  readFields(r, end, snapshotMetadataWire, (n) => {
+    if (n === 1) m.confState = readConfState(r, subEnd(r), m.confState);
     else if (n === 2) m.index = readNum(r);
     else if (n === 3) m.term = readNum(r);
-    else return false;
-    return true;
   });
   return m;
 }
@@ -193,13 +208,12 @@ function writeSnapshot(w: Writer, s: Snapshot): void {
   sub(w, 2, (w) => writeSnapshotMetadata(w, s.metadata));
 }
 
-function readSnapshot(r: Reader, end: number): Snapshot {
-  const s = newSnapshot();
-  readFields(r, end, (n) => {
+const snapshotWire: WireTypes = { 1: LEN, 2: LEN };
+
+function readSnapshot(r: Reader, end: number, s: Snapshot = newSnapshot()): Snapshot {
+  readFields(r, end, snapshotWire, (n) => {
     if (n === 1) s.data = copyBytes(r);
-    else if (n === 2) s.metadata = readSnapshotMetadata(r, subEnd(r));
-    else return false;
-    return true;
+    else if (n === 2) s.metadata = readSnapshotMetadata(r, subEnd(r), s.metadata);
   });
   return s;
 }
@@ -221,9 +235,12 @@ function writeMessage(w: Writer, m: Message): void {
   bytesField(w, 12, m.context);
 }
 
+const messageWire: WireTypes = { 1: VARINT, 2: VARINT, 3: VARINT, 4: VARINT, 5: VARINT, 6: VARINT, 7: LEN, 8: VARINT, 9: LEN, 10: VARINT, 11: VARINT, 12: LEN };
+
 function readMessage(r: Reader, end: number): Message {
   const m = newMessage({ type: MessageType.MsgHup });
-  readFields(r, end, (n) => {
+  let snapshot: Snapshot | undefined;
+  readFields(r, end, messageWire, (n) => {
     switch (n) {
       case 1:
         m.type = readNum(r);
@@ -249,12 +266,9 @@ function readMessage(r: Reader, end: number): Message {
       case 8:
         m.commit = readNum(r);
         break;
-      case 9: {
-        const s = readSnapshot(r, subEnd(r));
-        // The wire always carries a snapshot; only a real one (index > 0) is kept.
-        if (s.metadata.index > 0 || s.data.length > 0) m.snapshot = s;
+      case 9:
+        snapshot = readSnapshot(r, subEnd(r), snapshot);
         break;
-      }
       case 10:
         m.reject = readBool(r);
         break;
@@ -264,11 +278,10 @@ function readMessage(r: Reader, end: number): Message {
       case 12:
         m.context = copyBytes(r);
         break;
-      default:
-        return false;
     }
-    return true;
   });
+  // The wire always carries a snapshot; only a real one (an index or data) is kept.
+  if (snapshot !== undefined && (snapshot.metadata.index > 0 || snapshot.data.length > 0)) m.snapshot = snapshot;
   return m;
 }
 
@@ -280,14 +293,14 @@ function writeHardState(w: Writer, h: HardState): void {
   writeNum(w.uint32(key(3, VARINT)), h.commit);
 }
 
+const hardStateWire: WireTypes = { 1: VARINT, 2: VARINT, 3: VARINT };
+
 function readHardState(r: Reader, end: number): HardState {
   const h = newHardState();
-  readFields(r, end, (n) => {
+  readFields(r, end, hardStateWire, (n) => {
     if (n === 1) h.term = readNum(r);
     else if (n === 2) h.vote = readU64(r);
     else if (n === 3) h.commit = readNum(r);
-    else return false;
-    return true;
   });
   return h;
 }
@@ -299,15 +312,15 @@ function writeConfChange(w: Writer, c: ConfChange): void {
   bytesField(w, 4, c.context);
 }
 
+const confChangeWire: WireTypes = { 1: VARINT, 2: VARINT, 3: VARINT, 4: LEN };
+
 function readConfChange(r: Reader, end: number): ConfChange {
   const c = newConfChange();
-  readFields(r, end, (n) => {
+  readFields(r, end, confChangeWire, (n) => {
     if (n === 1) c.id = readU64(r);
     else if (n === 2) c.type = readNum(r);
     else if (n === 3) c.nodeId = readU64(r);
     else if (n === 4) c.context = copyBytes(r);
-    else return false;
-    return true;
   });
   return c;
 }
@@ -317,13 +330,13 @@ function writeConfChangeSingle(w: Writer, c: ConfChangeSingle): void {
   writeU64(w.uint32(key(2, VARINT)), c.nodeId);
 }
 
+const confChangeSingleWire: WireTypes = { 1: VARINT, 2: VARINT };
+
 function readConfChangeSingle(r: Reader, end: number): ConfChangeSingle {
   const c: ConfChangeSingle = { type: 0, nodeId: 0n };
-  readFields(r, end, (n) => {
+  readFields(r, end, confChangeSingleWire, (n) => {
     if (n === 1) c.type = readNum(r);
     else if (n === 2) c.nodeId = readU64(r);
-    else return false;
-    return true;
   });
   return c;
 }
@@ -334,14 +347,14 @@ function writeConfChangeV2(w: Writer, c: ConfChangeV2): void {
   bytesField(w, 3, c.context);
 }
 
+const confChangeV2Wire: WireTypes = { 1: VARINT, 2: LEN, 3: LEN };
+
 function readConfChangeV2(r: Reader, end: number): ConfChangeV2 {
   const c = newConfChangeV2();
-  readFields(r, end, (n) => {
+  readFields(r, end, confChangeV2Wire, (n) => {
     if (n === 1) c.transition = readNum(r);
     else if (n === 2) c.changes.push(readConfChangeSingle(r, subEnd(r)));
     else if (n === 3) c.context = copyBytes(r);
-    else return false;
-    return true;
   });
   return c;
 }
@@ -366,9 +379,9 @@ function decoder<T>(read: (r: Reader, end: number) => T): (b: Uint8Array) => T {
 export const encodeEntry = encoder(writeEntry);
 export const decodeEntry = decoder(readEntry);
 export const encodeConfState = encoder(writeConfState);
-export const decodeConfState = decoder(readConfState);
+export const decodeConfState = decoder((r, end) => readConfState(r, end));
 export const encodeSnapshot = encoder(writeSnapshot);
-export const decodeSnapshot = decoder(readSnapshot);
+export const decodeSnapshot = decoder((r, end) => readSnapshot(r, end));
 export const encodeMessage = encoder(writeMessage);
 export const decodeMessage = decoder(readMessage);
 export const encodeHardState = encoder(writeHardState);

@@ -860,6 +860,25 @@ describe("decode errors", () => {
     expect(() => decodeSnapshot(unhex("1202 0a04 2800 1000"))).toThrow(RangeError);
   });
 
+  it("refuses a known field with the wrong wire type, as gogoproto does", () => {
+    // HardState.term (field 1) must be a varint; here it is length-delimited.
+    expect(() => decodeHardState(unhex("0a02 0807"))).toThrow(RangeError);
+    // Message.entries (field 7) must be length-delimited; here it is a varint.
+    expect(() => decodeMessage(unhex("0808 3801"))).toThrow(RangeError);
+    // ConfState.voters accepts both forms: one varint, or a packed run.
+    expect(decodeConfState(unhex("0801 0a02 0203")).voters).toEqual([1n, 2n, 3n]);
+  });
+
+  it("merges a sub-message that occurs twice, as proto2 requires", () => {
+    // A heartbeat whose snapshot arrives in two parts: {metadata{index 5}} then {data "x"}.
+    const m = decodeMessage(unhex("0808 4a04 12021005 4a03 0a0178"));
+    expect(m.snapshot?.metadata.index).toBe(5);
+    expect(Array.from(m.snapshot?.data ?? [])).toEqual([0x78]);
+    // SnapshotMetadata.conf_state in two parts: voters are appended, not replaced.
+    const s = decodeSnapshot(unhex("1204 0a020801 1204 0a020802"));
+    expect(s.metadata.confState.voters).toEqual([1n, 2n]);
+  });
+
   it("throws RangeError on a varint longer than 10 bytes", () => {
     expect(() => decodeHardState(unhex("10 ffffffffffffffffffff01"))).toThrow(RangeError);
   });
