@@ -694,8 +694,10 @@ export class Raft {
         return;
       }
       case MessageType.MsgReadIndex:
-        // A single voter needs no confirmation.
-        if (this.trk.isSingleton()) {
+        // A single voter needs no confirmation — when that voter is us. A leader that was removed or
+        // demoted must still confirm with the remaining voter (etcd takes any singleton config as
+        // "only us" here, and answers from a possibly stale commit index).
+        if (this.trk.isSingleton() && this.trk.isVoter(this.id)) {
           const resp = this.responseToReadIndexReq(m, this.raftLog.committed);
           if (resp !== undefined) this.send(resp);
           return;

@@ -9,7 +9,7 @@
  */
 import { describe, expect, test } from "vitest";
 import { type Config, Raft, ReadOnlyOption, StateType, newRaft } from "../../src/raft/raft.js";
-import { type Message, MessageType, newEntry, newHardState, newMessage } from "../../src/raft/raftpb.js";
+import { ConfChangeType, type Message, MessageType, newConfChangeV2, newEntry, newHardState, newMessage } from "../../src/raft/raftpb.js";
 import { RawNode } from "../../src/raft/rawnode.js";
 import type { MemoryStorage } from "../../src/raft/storage.js";
 import {
@@ -151,6 +151,21 @@ describe("the leader's answer", () => {
     r.step(readIndex(1n, "now"));
     expect(reads(r)).toEqual([[2, "now"]]);
     expect(readMessages(r).filter((m) => m.type === MessageType.MsgHeartbeat)).toEqual([]);
+  });
+
+  test("a leader removed from a two-voter config still confirms reads with the remaining voter", () => {
+    // etcd answers at once here (the config is a singleton, but the single voter is not the leader),
+    // from a commit index that the remaining voter may already have passed under a new leader.
+    const { r } = committedLeader([1n, 2n]);
+    r.applyConfChange(newConfChangeV2({ changes: [{ type: ConfChangeType.ConfChangeRemoveNode, nodeId: 1n }] }));
+    expect(StateType[r.state]).toBe("StateLeader");
+    expect(r.trk.isSingleton()).toBe(true);
+    readMessages(r);
+    r.step(readIndex(1n, "stale?"));
+    expect(reads(r)).toEqual([]);
+    const ctx = heartbeatCtx(readMessages(r));
+    r.step(heartbeatResp(2n, r, ctx));
+    expect(reads(r)).toEqual([[r.raftLog.committed, "stale?"]]);
   });
 
   test("through RawNode, a read comes back in the next Ready and is cleared by advance", () => {
