@@ -141,6 +141,16 @@ export function setRandomizedElectionTimeout(r: Raft, v: number): void {
   r.randomizedElectionTimeout = v;
 }
 
+/** The value fn throws, or undefined if it returns normally (for tables that expect an error or none). */
+export function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (err) {
+    return err;
+  }
+  return undefined;
+}
+
 /** Returns the raft's outbox and empties it. */
 export function readMessages(r: Raft): Message[] {
   const msgs = r.msgs;

@@ -11,6 +11,7 @@ import { RaftLog } from "../../src/raft/log.js";
 import { discardLogger } from "../../src/raft/logger.js";
 import { type Entry, type Snapshot, newEntry, newSnapshot } from "../../src/raft/raftpb.js";
 import { MemoryStorage, noLimit } from "../../src/raft/storage.js";
+import { thrown } from "./harness.js";
 
 /** Entries at consecutive indexes from `first`, one per term given. */
 function ents(first: number, ...terms: number[]): Entry[] {
@@ -43,14 +44,6 @@ function storageFromSnapshot(index: number, term: number): MemoryStorage {
   return s;
 }
 
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  return undefined;
-}
 
 describe("findConflict", () => {
   test.each([

@@ -45,6 +45,7 @@ import {
   readMessages,
   votedWithConfig,
   withPeers,
+  thrown,
 } from "./harness.js";
 
 const { StateFollower, StateCandidate, StateLeader, StatePreCandidate } = StateType;
@@ -57,14 +58,6 @@ function prop(from: bigint, to: bigint, data: string | Uint8Array = "somedata"):
   return newMessage({ from, to, type: MessageType.MsgProp, entries: [newEntry({ data: typeof data === "string" ? enc(data) : data })] });
 }
 
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  return undefined;
-}
 
 /** Adds the names of the row's raft states, for readable test titles. */
 function named<T extends { state?: StateType; from?: StateType; to?: StateType }>(

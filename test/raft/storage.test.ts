@@ -8,6 +8,7 @@ import { entrySize } from "../../src/raft/codec.js";
 import { ErrCompacted, ErrSnapOutOfDate, ErrUnavailable } from "../../src/raft/errors.js";
 import { type Entry, newConfState, newEntry, newHardState, newSnapshot } from "../../src/raft/raftpb.js";
 import { MemoryStorage, limitSize, noLimit } from "../../src/raft/storage.js";
+import { thrown } from "./harness.js";
 
 function ents(first: number, ...terms: number[]): Entry[] {
   return terms.map((term, i) => newEntry({ index: first + i, term }));
@@ -24,15 +25,6 @@ function storageWith(es: Entry[]): MemoryStorage {
   return s;
 }
 
-/** The value fn throws, or undefined if it returns normally. */
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  return undefined;
-}
 
 describe("MemoryStorage.term", () => {
   test.each([
