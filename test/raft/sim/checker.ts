@@ -111,6 +111,8 @@ export class SafetyChecker {
    * Logs hold on to their entry objects across steps, so each step re-verifies only what changed.
    */
   private readonly verified = new WeakMap<Entry, number>();
+  /** The configuration each conf change entry led to (observeConfState). */
+  private readonly confs = new Map<number, { conf: string; by: bigint }>();
   /** Proposed payloads, if integrity is checked (see trackProposals). */
   private proposals: Set<string> | undefined;
 
@@ -176,7 +178,10 @@ export class SafetyChecker {
     } else if (r.id !== id) {
       this.fail("linearizable-read", `node ${id} got the ReadState of node ${r.id}'s request ${JSON.stringify(ctx)}`);
     } else if (index < r.floor) {
-      this.fail("linearizable-read", `read ${JSON.stringify(ctx)} at node ${id} answered with index ${index}, but ${r.floor} was committed before it was issued`);
+      this.fail(
+        "linearizable-read",
+        `read ${JSON.stringify(ctx)} at node ${id} answered with index ${index}, but ${r.floor} was committed before it was issued`,
+      );
     }
   }
 
@@ -198,6 +203,18 @@ export class SafetyChecker {
       this.fail("state-machine-safety", `node ${id} restored a state at ${s.index} that differs from what the cluster applied there`);
     }
     this.states.set(id, { ...s });
+  }
+
+  /**
+   * Node `id`'s configuration after applying the conf change entry at `index`, as text. Every node
+   * must reach the same configuration at the same index.
+   */
+  observeConfState(id: bigint, index: number, conf: string): void {
+    const prev = this.confs.get(index);
+    if (prev === undefined) this.confs.set(index, { conf, by: id });
+    else if (prev.conf !== conf) {
+      this.fail("state-machine-safety", `configuration after index ${index}: node ${prev.by} has ${prev.conf} but node ${id} has ${conf}`);
+    }
   }
 
   /** Node `id` applied entry e (call observeTerm with the node's term first). */

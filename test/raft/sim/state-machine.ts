@@ -1,10 +1,11 @@
 /**
  * The simulated application: a state machine that folds every applied entry into a running hash.
  * Two nodes that applied the same entries (index, term, type, data) up to index i have the same
- * (index, hash); any divergence changes the hash. Its snapshot is that pair, so a node restored from
- * a snapshot carries a state the checker can compare with what the rest of the cluster applied.
+ * (index, hash); any divergence changes the hash. Its snapshot holds that pair (plus the removed
+ * member ids), so a node restored from a snapshot carries a state the checker can compare with what
+ * the rest of the cluster applied.
  */
-import { type Entry, EntryType } from "../../../src/raft/raftpb.js";
+import { type Entry, EntryType, sortIds } from "../../../src/raft/raftpb.js";
 
 /** The state a node has applied: everything up to and including `index`, summarised by `hash`. */
 export interface AppliedState {
@@ -51,14 +52,26 @@ export function applyEntry(s: AppliedState, e: Entry): AppliedState {
 
 const encoder = new TextEncoder();
 
-/** Snapshot data for a state: the text "index hash" (hash in hex). */
-export function encodeState(s: AppliedState): Uint8Array {
-  return encoder.encode(`${s.index} ${s.hash.toString(16)}`);
+/**
+ * What a snapshot holds: the applied state, and the ids removed from the cluster so far (which the
+ * application refuses to add again, as etcd's membership store does). Encoded as the text
+ * "index hash removed", e.g. "42 1f3a9c 3,7" (hash in hex, removed ids comma-separated, maybe none).
+ */
+export interface SnapshotData {
+  state: AppliedState;
+  removed: bigint[];
 }
 
-/** Inverse of encodeState. Throws on anything else (a snapshot this simulator did not write). */
-export function decodeState(data: Uint8Array): AppliedState {
-  const m = /^(\d+) ([0-9a-f]+)$/.exec(decoder.decode(data));
+export function encodeSnapshotData(d: SnapshotData): Uint8Array {
+  return encoder.encode(`${d.state.index} ${d.state.hash.toString(16)} ${sortIds(d.removed).join(",")}`);
+}
+
+/** Inverse of encodeSnapshotData. Throws on anything else (a snapshot this simulator did not write). */
+export function decodeSnapshotData(data: Uint8Array): SnapshotData {
+  const m = /^(\d+) ([0-9a-f]+) ((?:\d+(?:,\d+)*)?)$/.exec(decoder.decode(data));
   if (m === null) throw new Error(`not a simulator snapshot: ${JSON.stringify(decoder.decode(data))}`);
-  return { index: Number(m[1]), hash: parseInt(m[2]!, 16) };
+  return {
+    state: { index: Number(m[1]), hash: parseInt(m[2]!, 16) },
+    removed: m[3] === "" ? [] : m[3]!.split(",").map((x) => BigInt(x)),
+  };
 }
