@@ -224,7 +224,7 @@ export interface SimOptions {
 
 /*
  * KNOWN ISSUES — behaviours inherited from etcd-io/raft that this simulation finds, and the
- * workaround it applies unless SimOptions.knownIssues is set:
+ * workaround it applies unless SimOptions.knownIssues is set (SIM_KNOWN_ISSUES=1):
  *
  * 1. A leader that removes or demotes itself with stepDownOnRemoval steps down as soon as it applies
  *    the change, before any follower learns that the change committed. If the remaining voters still
@@ -232,11 +232,11 @@ export interface SimOptions {
  *    again (liveness). Upstream etcd leaves this to the application (etcd-io/raft #77's discussion;
  *    qdrant and openraft hit the same). Workaround: like etcd's server, the application moves
  *    leadership away (transferLeader) instead of removing or demoting the leader it knows of.
- * 2. ReadIndex on a leader that is no longer a voter (removed or demoted, without stepDownOnRemoval),
- *    when the configuration has a single voter: stepLeader takes trk.isSingleton() to mean "I am the
- *    only voter" and answers at once with its own commit index, which can be stale (linearizability).
- *    Workaround: reads answered by a leader that is not a voter of its own configuration are not
- *    checked.
+ *    Reproduce with SIM_KNOWN_ISSUES=1: seeds 1408, 2828, 3604, 3746, 4785.
+ *
+ * Found here and fixed since (now checked like everything else): ReadIndex on a leader that was
+ * removed or demoted (without stepDownOnRemoval) answered at once from its own, possibly stale, commit
+ * index when the configuration had a single other voter (a linearizable-read violation; b7b8852).
  */
 
 export interface SimResult {
@@ -312,8 +312,6 @@ class Simulation {
   private step = 0;
   private proposalSeq = 0;
   private readSeq = 0;
-  /** Known issue 2: reads answered by a leader that was not a voter (not checked unless knownIssues). */
-  private readonly uncheckedReads = new Set<string>();
   /** A node that crashes in the middle of its next Ready, if any. */
   private crashMidReady: bigint | undefined;
   private faultsOn = true;
@@ -649,18 +647,9 @@ class Simulation {
         this.stats.snapshotsInstalled++;
         this.checker.observeRestore(n.id, n.sm);
       }
-      // Known issue 2: a leader that is not a voter answers reads (locally, or to the follower that
-      // forwarded them) from its own commit index; those answers are not checked.
-      if (!this.opts.knownIssues && rn.raft.state === StateType.StateLeader && !this.isVoter(n)) {
-        for (const rs of rd.readStates) this.uncheckedReads.add(decoder.decode(rs.requestCtx));
-        for (const m of rd.messages) {
-          if (m.type === MessageType.MsgReadIndexResp) this.uncheckedReads.add(decoder.decode(m.entries[0]!.data));
-        }
-      }
       for (const rs of rd.readStates) {
         this.stats.readStates++;
-        const ctx = decoder.decode(rs.requestCtx);
-        if (!this.uncheckedReads.has(ctx)) this.checker.observeReadState(n.id, ctx, rs.index);
+        this.checker.observeReadState(n.id, decoder.decode(rs.requestCtx), rs.index);
       }
       this.checker.observeTerm(rn.raft.term);
       for (const e of rd.committedEntries) {
@@ -714,12 +703,6 @@ class Simulation {
       if (!this.pendingRetire.has(id)) this.pendingRetire.set(id, { index, members: after });
     }
     this.log(() => `node ${n.id} config at ${index}: ${describeConf(n.confState)}`);
-  }
-
-  /** Whether n's raft counts itself as a voter (in either half of its configuration). */
-  private isVoter(n: SimNode): boolean {
-    const c = n.rawNode!.raft.trk.config;
-    return c.voters[0].has(n.id) || c.voters[1].has(n.id);
   }
 
   /** Retires the removed nodes that no member needs any more (see pendingRetire). */
