@@ -68,7 +68,21 @@ function readU64(r: Reader): bigint {
   throw new RangeError("raftpb: varint too long");
 }
 
+/**
+ * Reads a varint as a number. Up to 7 bytes (49 bits) it is summed exactly in a double without
+ * BigInt — the common case for terms, indexes and enums; longer ones go through readU64.
+ */
 function readNum(r: Reader): number {
+  const start = r.pos;
+  let result = 0;
+  let mul = 1;
+  for (let i = 0; i < 7 && r.pos < r.len; i++) {
+    const b = r.buf[r.pos++]!;
+    result += (b & 0x7f) * mul;
+    if (b < 0x80) return result;
+    mul *= 128;
+  }
+  r.pos = start;
   const v = readU64(r);
   if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new RangeError(`raftpb: value ${v} above Number.MAX_SAFE_INTEGER`);
   return Number(v);
