@@ -365,7 +365,6 @@ export class Raft {
       pr.next = lastIndex + 1;
       pr.sentCommit = 0;
       pr.resetState(ProgressStateType.StateProbe);
-      pr.pendingSnapshot = 0;
       pr.recentActive = false;
     });
     this.pendingConfIndex = 0;
@@ -1044,9 +1043,14 @@ export class Raft {
     this.isLearner = pr !== undefined && pr.isLearner;
 
     if ((pr === undefined || this.isLearner) && this.state === StateType.StateLeader) {
-      // Removed or demoted while leading. With stepDownOnRemoval the leader steps down at once;
-      // otherwise it keeps leading until the next election (it refuses proposals meanwhile).
-      if (this.stepDownOnRemoval) this.becomeFollower(this.term, None);
+      // Removed or demoted while leading. With stepDownOnRemoval the leader steps down at once,
+      // after telling the others the commit index that covers the change: a voter that does not
+      // know it committed still counts this node's vote, and may never get it. Otherwise it keeps
+      // leading until the next election (a removed leader refuses proposals meanwhile).
+      if (this.stepDownOnRemoval) {
+        this.bcastAppend();
+        this.becomeFollower(this.term, None);
+      }
       return cs;
     }
     // Nothing more to do unless we lead a configuration with voters.

@@ -40,7 +40,7 @@ import {
 } from "./raftpb.js";
 import { type Config, Raft, type ReadState, type SoftState, StateType } from "./raft.js";
 import type { Progress } from "./tracker/progress.js";
-import type { TrackerConfig } from "./tracker/tracker.js";
+import { type TrackerConfig, cloneTrackerConfig } from "./tracker/tracker.js";
 
 /** How a snapshot sent to a follower ended (RawNode.reportSnapshot). Values as etcd's. */
 export enum SnapshotStatus {
@@ -212,7 +212,7 @@ export class RawNode {
     const r = this.raft;
     const progress = new Map<bigint, Progress>();
     if (r.state === StateType.StateLeader) for (const [id, pr] of r.trk.progress) progress.set(id, pr.clone());
-    return { ...this.basicStatus(), config: r.trk.config, progress };
+    return { ...this.basicStatus(), config: cloneTrackerConfig(r.trk.config), progress };
   }
 
   /** Tells the leader that a message to id could not be delivered. */

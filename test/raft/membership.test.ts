@@ -212,6 +212,27 @@ describe("removing the leader", () => {
     for (const id of [2n, 3n]) expect(c.applied.get(id)!.map((e) => text(e.data))).toContain("after");
   });
 
+  test("with stepDownOnRemoval the leader first sends the others the commit index covering its removal", () => {
+    // Without this a voter that never learned the removal committed still counts the old leader's
+    // vote, which the old leader (with a longer log) may refuse forever (found by the simulator).
+    const s = newTestMemoryStorage(withPeers(1n, 2n, 3n));
+    const r = newTestRaft(1n, 10, 1, s, { stepDownOnRemoval: true });
+    r.becomeCandidate();
+    r.becomeLeader();
+    commitNoopEntry(r, s);
+    mustAppendEntry(r, newEntry({ data: bytes("cc") }));
+    for (const m of readMessages(r)) r.step(acceptAndReply(m));
+    const committed = r.raftLog.committed;
+    readMessages(r);
+    r.applyConfChange(newConfChangeV2({ changes: [{ type: ConfChangeType.ConfChangeRemoveNode, nodeId: 1n }] }));
+    expect(r.state).toBe(StateType.StateFollower);
+    const apps = readMessages(r).filter((m) => m.type === MessageType.MsgApp);
+    expect(apps.map((m) => [m.to, m.commit])).toEqual([
+      [2n, committed],
+      [3n, committed],
+    ]);
+  });
+
   test("a removed leader commits its remaining entries only with a quorum of the new configuration", () => {
     const { r, s } = newCommittedLeader(1n, 2n, 3n);
     const cc = removeNode(1n);
