@@ -230,10 +230,10 @@ export interface SimOptions {
  *    the change, before any follower learns that the change committed. If the remaining voters still
  *    need its vote under the old configuration and its log is longer than theirs, no one can be elected
  *    again (liveness). The core narrows the window by sending the others the commit index before it
- *    steps down, but a lost message still leaves it open. Upstream etcd leaves this to the application (etcd-io/raft #77's discussion;
- *    qdrant and openraft hit the same). Workaround: like etcd's server, the application moves
+ *    steps down, but a lost message still leaves it open. Upstream etcd leaves this to the
+ *    application (etcd-io/raft #77's discussion; qdrant and openraft hit the same). Workaround: like etcd's server, the application moves
  *    leadership away (transferLeader) instead of removing or demoting the leader it knows of.
- *    Reproduce with SIM_KNOWN_ISSUES=1: seeds 1408, 2828, 3604, 3746, 4785.
+ *    Reproduce with SIM_KNOWN_ISSUES=1: seeds 1408, 3604, 4785 (2828 and 3746 no longer stick).
  *
  * Found here and fixed since (now checked like everything else): ReadIndex on a leader that was
  * removed or demoted (without stepDownOnRemoval) answered at once from its own, possibly stale, commit
