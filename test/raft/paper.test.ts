@@ -14,6 +14,7 @@ import {
   ltoa,
   mustAppendEntry,
   newNetwork,
+  newNetworkWithConfig,
   newTestMemoryStorage,
   newTestRaft,
   nopStepper,
@@ -553,5 +554,64 @@ describe("§5.4 Safety", () => {
 
       expect(r.raftLog.committed).toBe(wcommit);
     });
+  });
+
+  it("§5.4.2 figure 8: an old-term entry on a majority is not committed, because a newer log can still overwrite it", () => {
+    // Five servers; one entry per MsgApp, so an old entry can reach a majority without the new
+    // leader's own entry. A crashed server is isolated; its restart keeps its term, vote and log
+    // (all persisted) and makes it a follower.
+    const nt = newNetworkWithConfig((c) => (c.maxSizePerMsg = 0), null, null, null, null, null);
+    const r = (id: bigint): Raft => nt.peers.get(id) as Raft;
+    const hup = (id: bigint): Message => newMessage({ from: id, to: id, type: MessageType.MsgHup });
+    const restart = (id: bigint): void => r(id).becomeFollower(r(id).term, None);
+    const prop = (id: bigint, data: string): Message =>
+      newMessage({ from: id, to: id, type: MessageType.MsgProp, entries: [newEntry({ data: new TextEncoder().encode(data) })] });
+    // A broken core may never let the network settle (leaders with diverging committed logs probe
+    // each other forever): fail instead of hanging.
+    let budget = 2000;
+    let drop = (_: Message): boolean => false;
+    nt.msgHook = (m) => {
+      if (--budget < 0) throw new Error("figure 8: the network never settles");
+      return !drop(m);
+    };
+    nt.send(hup(1n)); // S1 leads term 1; (1, term 1) committed everywhere
+
+    // (a) S1 replicates (2, term 1) to S2 only.
+    for (const id of [3n, 4n, 5n]) nt.cut(1n, id);
+    nt.send(prop(1n, "x"));
+    expect(r(2n).raftLog.lastIndex()).toBe(2);
+
+    // (b) S1 crashes; S5 wins term 2 with S3 and S4, and appends (2, term 2) only locally.
+    nt.recover();
+    nt.isolate(1n);
+    nt.ignore(MessageType.MsgApp);
+    nt.send(hup(5n));
+    expect(r(5n).state).toBe(StateType.StateLeader);
+    expect(r(5n).raftLog.zeroTermOnOutOfBounds(2)).toBe(2);
+
+    // (c) S5 crashes; S1 restarts, wins term 3 and gets its (2, term 1) onto S3 and S4 — a majority
+    // — but its own (3, term 3) only onto S2.
+    nt.recover();
+    nt.isolate(5n);
+    restart(1n);
+    // S2 may take (3, term 3); S3 and S4 may not, once they have index 2.
+    drop = (m) => m.type === MessageType.MsgApp && m.to !== 2n && m.entries.some((e) => e.index === 3) && r(m.to).raftLog.lastIndex() >= 2;
+    nt.send(hup(1n)); // term 2: S3 and S4 already voted for S5
+    nt.send(hup(1n)); // term 3
+    expect(r(1n).state).toBe(StateType.StateLeader);
+    expect([2n, 3n, 4n].map((id) => r(id).raftLog.zeroTermOnOutOfBounds(2))).toEqual([1, 1, 1]);
+    // S1 must not count (2, term 1) as committed: (d) shows a newer log can still overwrite it.
+    expect(r(1n).raftLog.committed).toBe(1);
+
+    // (d) S1 crashes before (3, term 3) spreads; S5 restarts and, its last term being the highest,
+    // wins and overwrites index 2 everywhere it reaches.
+    nt.recover();
+    drop = () => false;
+    nt.isolate(1n);
+    restart(5n);
+    nt.send(hup(5n)); // term 3: everyone already voted
+    nt.send(hup(5n)); // term 4
+    expect(r(5n).state).toBe(StateType.StateLeader);
+    expect([2n, 3n, 4n].map((id) => r(id).raftLog.zeroTermOnOutOfBounds(2))).toEqual([2, 2, 2]);
   });
 });
