@@ -10,6 +10,8 @@
  * repeated uint64, repeated occurrences of a sub-message merged, unknown fields skipped. A known
  * field with the wrong wire type, and terms and indexes above Number.MAX_SAFE_INTEGER, are refused.
  */
+// protobufjs/minimal, named by its file: the package has no exports map, and Node's ESM loader
+// (unlike bundlers) resolves a bare subpath only with its extension.
 import protobuf from "protobufjs/minimal.js";
 import {
   type ConfChange,
