@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ErrRevisionNotFound } from "../../src/mvcc/errors.js";
 import { TreeIndex } from "../../src/mvcc/index.js";
-import type { AvailableRevisions } from "../../src/mvcc/key-index.js";
+import { KeyIndex, type AvailableRevisions } from "../../src/mvcc/key-index.js";
 import { revision, revisionKey, zeroRevision, type Revision } from "../../src/mvcc/revision.js";
 
 const enc = new TextEncoder();
@@ -242,5 +242,21 @@ describe("treeIndex.compact / keep (etcd TestIndexCompactAndKeep)", () => {
     apply(d);
     d.put(b("zzz"), r(11));
     expect(a.equal(d)).toBe(false);
+  });
+});
+
+describe("treeIndex.insert", () => {
+  it("places a prepared key index in key order, replacing one with the same key", () => {
+    const ti = new TreeIndex();
+    ti.put(b("b"), r(1));
+    const a = new KeyIndex(b("a"));
+    a.put(2, 0);
+    ti.insert(a);
+    const b2 = new KeyIndex(b("b"));
+    b2.put(3, 0);
+    ti.insert(b2);
+    expect(ti.keyIndexes().map((ki) => dec.decode(ki.key))).toEqual(["a", "b"]);
+    expect(ti.get(b("b"), 3)).toEqual({ modified: r(3), created: r(3), ver: 1 });
+    expect(ti.get(b("b"), 2)).toBe(ErrRevisionNotFound);
   });
 });

@@ -322,3 +322,32 @@ describe("keyIndex properties", () => {
     );
   });
 });
+
+describe("keyIndex.describe / equal", () => {
+  it("prints one stable line", () => {
+    const ki = new KeyIndex(foo);
+    ki.put(2, 0);
+    ki.tombstone(3, 1);
+    expect(ki.describe()).toBe(
+      'key:"foo" modified:{3 1} generations:[{ver:2 created:{2 0} revs:[{2 0} {3 1}]} {ver:0 created:{0 0} revs:[]}]',
+    );
+  });
+
+  it("compares key, modified and every generation", () => {
+    const a = newTestKeyIndex();
+    expect(a.equal(newTestKeyIndex())).toBe(true);
+    const other = new KeyIndex(enc.encode("fop"));
+    other.modified = a.modified;
+    other.generations = a.generations;
+    expect(a.equal(other)).toBe(false);
+    const ver = clone(a);
+    ver.generations[1]!.ver = 9;
+    expect(a.equal(ver)).toBe(false);
+    const created = clone(a);
+    created.generations[0]!.created = r(1);
+    expect(a.equal(created)).toBe(false);
+    const revs = clone(a);
+    revs.generations[2]!.revs[1] = r(14, 2);
+    expect(a.equal(revs)).toBe(false);
+  });
+});
