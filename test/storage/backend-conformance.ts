@@ -532,6 +532,16 @@ export function runBackendConformance(name: string, makeBackend: () => Backend |
         await tx.commit();
       });
 
+      test("a read transaction open across a restore keeps its old snapshot", async () => {
+        const src = await withData((tx) => tx.put(KeyBucket, b("new"), b("1")));
+        const dst = await withData((tx) => tx.put(KeyBucket, b("old"), b("1")));
+        const r = dst.readTx();
+        await dst.restore(src.snapshot());
+        expect(keysOf(r.unsafeRange(KeyBucket, b("a"), b("z")))).toEqual([hex(b("old"))]);
+        r.end();
+        read(dst, (r2) => expect(keysOf(r2.unsafeRange(KeyBucket, b("a"), b("z")))).toEqual([hex(b("new"))]));
+      });
+
       test("a corrupt or truncated stream is refused and the contents stay as they were", async () => {
         const src = await load();
         const whole = concat(await collect(src.snapshot()));
