@@ -251,7 +251,9 @@ class MemoryBatchTx implements BatchTx, ReadView {
       o = { keys: [], values: [] };
       overlays.set(bucket, o);
     }
-    const i = lowerBound(o.keys, key);
+    const n = o.keys.length;
+    // MVCC writes revisions in increasing order: appending is the common case.
+    const i = n === 0 || compareBytes(o.keys[n - 1]!, key) < 0 ? n : lowerBound(o.keys, key);
     if (i < o.keys.length && compareBytes(o.keys[i]!, key) === 0) {
       o.values[i] = value;
     } else {
