@@ -1,12 +1,12 @@
 /**
  * MemoryBackend: the `Backend` of tests and ephemeral members.
  *
- * Committed state is an immutable map of buckets, each a pair of parallel sorted arrays (binary search
- * for lookups). The open batch writes into an overlay per bucket (sorted, `null` for a delete) that its
- * own reads merge over the committed arrays. `commit()` merges each touched bucket into new arrays and
- * swaps in a new map, so a read transaction holding the old map keeps its snapshot for free. A commit
- * costs O(n + m) per touched bucket of n keys and m writes — fine at etcd's batch sizes (≤ 10000 writes)
- * for stores of up to about a million keys; a persistent B-tree would make it O(m log n).
+ * Committed state is an immutable map of buckets, each a persistent B+tree (btree.ts). The open batch
+ * starts a `BTreeBatch` per bucket it writes, which path-copies the nodes a write touches (each at
+ * most once per batch) and reads its own writes as a plain tree. `commit()` persists those trees and
+ * swaps in a new map: O(m log n) for m writes into a bucket of n keys, however large the bucket. A
+ * read transaction holds the old map, whose trees no later batch changes, so it keeps its snapshot for
+ * free; `rollback()` drops the batch's trees.
  *
  * Sizes are estimates: keys, values and bucket names plus a fixed overhead per entry and bucket.
  * `size()` is the high-water mark of `sizeInUse()` since the last defrag or restore, as a bbolt file
@@ -23,6 +23,7 @@ import {
   compareBytes,
 } from "./backend.js";
 import { decodeBackendSnapshot, encodeBackendSnapshot } from "./backend-snapshot.js";
+import { BTree, type BTreeBatch } from "./btree.js";
 import { Crc32c } from "./crc32c.js";
 
 /** Estimated bytes per entry beyond its key and value (bbolt's leaf element header is 16). */
@@ -31,19 +32,21 @@ export const EntryOverhead = 16;
 export const BucketOverhead = 64;
 
 interface Bucket {
-  readonly keys: readonly Uint8Array[];
-  readonly values: readonly Uint8Array[];
+  readonly tree: BTree<Uint8Array>;
   /** Estimated bytes: name, overhead and entries. */
   readonly bytes: number;
 }
 
 type State = ReadonlyMap<string, Bucket>;
 
-interface Overlay {
-  keys: Uint8Array[];
-  /** null: deleted in this batch. */
-  values: (Uint8Array | null)[];
+/** A bucket the open batch has created or written: its copy-on-write tree and running size. */
+interface Pending {
+  readonly tree: BTreeBatch<Uint8Array>;
+  bytes: number;
 }
+
+/** What a read needs of a bucket: a committed tree or the batch's tree. */
+type Readable = Pick<BTree<Uint8Array>, "forEach">;
 
 const utf8 = new TextEncoder();
 
@@ -59,7 +62,7 @@ export class MemoryBackend implements Backend {
     this.checkOpen();
     if (this.batch) throw new Error("backend: a batch transaction is already open");
     if (this.restoring) throw new Error("backend: restore in progress");
-    this.batch = new MemoryBatchTx(this.state, (overlays) => this.finishBatch(overlays));
+    this.batch = new MemoryBatchTx(this.state, (pending) => this.finishBatch(pending));
     return this.batch;
   }
 
@@ -72,13 +75,12 @@ export class MemoryBackend implements Backend {
     this.checkOpen();
     const h = new Crc32c();
     for (const name of sortedNames(this.state)) {
-      const b = this.state.get(name)!;
       h.write(utf8.encode(name));
-      for (let i = 0; i < b.keys.length; i++) {
-        if (ignores?.(name, b.keys[i]!)) continue;
-        h.write(b.keys[i]!);
-        h.write(b.values[i]!);
-      }
+      this.state.get(name)!.tree.forEach((k, v) => {
+        if (ignores?.(name, k)) return;
+        h.write(k);
+        h.write(v);
+      });
     }
     return h.sum();
   }
@@ -96,9 +98,7 @@ export class MemoryBackend implements Backend {
   snapshot(): AsyncIterable<Uint8Array> {
     this.checkOpen();
     const state = this.state; // captured now: later commits do not reach the stream
-    return encodeBackendSnapshot(
-      sortedNames(state).map((name) => ({ name, entries: entries(state.get(name)!) })),
-    );
+    return encodeBackendSnapshot(sortedNames(state).map((name) => ({ name, entries: state.get(name)!.tree.entries() })));
   }
 
   async restore(stream: AsyncIterable<Uint8Array>): Promise<void> {
@@ -118,8 +118,13 @@ export class MemoryBackend implements Backend {
           current!.values.push(r.value);
         }
       }
+      // The decoder refuses keys out of order, so each bucket is sorted: build its tree in O(n).
       const next = new Map<string, Bucket>();
-      for (const [name, b] of staged) next.set(name, makeBucket(name, b.keys, b.values));
+      for (const [name, b] of staged) {
+        let bytes = bucketBytes(name);
+        for (let i = 0; i < b.keys.length; i++) bytes += entryBytes(b.keys[i]!, b.values[i]!);
+        next.set(name, { tree: BTree.fromSorted(b.keys, b.values), bytes });
+      }
       this.state = next;
       this.inUse = totalBytes(next);
       this.highWater = this.inUse;
@@ -143,15 +148,12 @@ export class MemoryBackend implements Backend {
     if (this.closed) throw new Error("backend: closed");
   }
 
-  /** Called by the batch on commit (with its overlays) or rollback (undefined). */
-  private finishBatch(overlays: Map<string, Overlay> | undefined): void {
+  /** Called by the batch on commit (with the buckets it wrote) or rollback (undefined). */
+  private finishBatch(pending: Map<string, Pending> | undefined): void {
     this.batch = undefined;
-    if (!overlays || overlays.size === 0) return;
+    if (!pending || pending.size === 0) return;
     const next = new Map(this.state);
-    for (const [name, o] of overlays) {
-      const old = this.state.get(name);
-      next.set(name, merge(name, old, o));
-    }
+    for (const [name, p] of pending) next.set(name, { tree: p.tree.persist(), bytes: p.bytes });
     this.state = next;
     this.inUse = totalBytes(next);
     this.highWater = Math.max(this.highWater, this.inUse);
@@ -165,12 +167,12 @@ class MemoryReadTx implements ReadTx {
 
   unsafeRange(bucket: string, key: Uint8Array, endKey?: Uint8Array, limit?: number): RangeResult {
     this.check();
-    return rangeMerged(mustBucket(this.state, bucket), undefined, key, endKey, limit);
+    return range(mustBucket(this.state, bucket).tree, key, endKey, limit);
   }
 
   unsafeForEach(bucket: string, visitor: ForEachVisitor): void {
     this.check();
-    forEachMerged(mustBucket(this.state, bucket), undefined, visitor);
+    mustBucket(this.state, bucket).tree.forEach(visitor);
   }
 
   hasBucket(bucket: string): boolean {
@@ -188,11 +190,12 @@ class MemoryReadTx implements ReadTx {
 }
 
 class MemoryBatchTx implements BatchTx, ReadView {
-  private overlays: Map<string, Overlay> | undefined = new Map();
+  /** Buckets created or written by this batch; undefined once it has ended. */
+  private pending: Map<string, Pending> | undefined = new Map();
 
   constructor(
     private readonly base: State,
-    private readonly finish: (overlays: Map<string, Overlay> | undefined) => void,
+    private readonly finish: (pending: Map<string, Pending> | undefined) => void,
   ) {}
 
   hasBucket(bucket: string): boolean {
@@ -200,66 +203,67 @@ class MemoryBatchTx implements BatchTx, ReadView {
   }
 
   createBucket(bucket: string): void {
-    if (!this.hasBucket(bucket)) this.live().set(bucket, { keys: [], values: [] });
+    if (!this.hasBucket(bucket)) {
+      this.live().set(bucket, { tree: BTree.empty<Uint8Array>().batch(), bytes: bucketBytes(bucket) });
+    }
   }
 
   put(bucket: string, key: Uint8Array, value: Uint8Array): void {
     if (key.length === 0) throw new Error("backend: key required");
-    this.write(bucket, key.slice(), value.slice());
+    const p = this.writable(bucket);
+    const k = key.slice();
+    const v = value.slice();
+    const old = p.tree.set(k, v);
+    p.bytes += entryBytes(k, v) - (old ? entryBytes(k, old) : 0);
   }
 
   delete(bucket: string, key: Uint8Array): void {
-    this.write(bucket, key.slice(), null);
+    const p = this.writable(bucket);
+    const old = p.tree.delete(key);
+    if (old) p.bytes -= entryBytes(key, old);
   }
 
   unsafeRange(bucket: string, key: Uint8Array, endKey?: Uint8Array, limit?: number): RangeResult {
-    this.checkBucket(bucket);
-    return rangeMerged(this.base.get(bucket), this.live().get(bucket), key, endKey, limit);
+    return range(this.readable(bucket), key, endKey, limit);
   }
 
   unsafeForEach(bucket: string, visitor: ForEachVisitor): void {
-    this.checkBucket(bucket);
-    forEachMerged(this.base.get(bucket), this.live().get(bucket), visitor);
+    this.readable(bucket).forEach(visitor);
   }
 
   async commit(): Promise<void> {
-    const o = this.live();
-    this.overlays = undefined;
-    this.finish(o);
+    const p = this.live();
+    this.pending = undefined;
+    this.finish(p);
   }
 
   rollback(): void {
     this.live();
-    this.overlays = undefined;
+    this.pending = undefined;
     this.finish(undefined);
   }
 
-  private live(): Map<string, Overlay> {
-    if (!this.overlays) throw new Error("backend: batch transaction already ended");
-    return this.overlays;
+  private live(): Map<string, Pending> {
+    if (!this.pending) throw new Error("backend: batch transaction already ended");
+    return this.pending;
   }
 
-  private checkBucket(bucket: string): void {
-    if (!this.hasBucket(bucket)) throw new Error(`backend: bucket ${JSON.stringify(bucket)} does not exist`);
+  private readable(bucket: string): Readable {
+    const p = this.live().get(bucket);
+    if (p) return p.tree;
+    return mustBucket(this.base, bucket).tree;
   }
 
-  private write(bucket: string, key: Uint8Array, value: Uint8Array | null): void {
-    this.checkBucket(bucket);
-    const overlays = this.live();
-    let o = overlays.get(bucket);
-    if (!o) {
-      o = { keys: [], values: [] };
-      overlays.set(bucket, o);
+  /** The batch's tree of `bucket`, started from the committed tree on the first write. */
+  private writable(bucket: string): Pending {
+    const pending = this.live();
+    let p = pending.get(bucket);
+    if (!p) {
+      const b = mustBucket(this.base, bucket);
+      p = { tree: b.tree.batch(), bytes: b.bytes };
+      pending.set(bucket, p);
     }
-    const n = o.keys.length;
-    // MVCC writes revisions in increasing order: appending is the common case.
-    const i = n === 0 || compareBytes(o.keys[n - 1]!, key) < 0 ? n : lowerBound(o.keys, key);
-    if (i < o.keys.length && compareBytes(o.keys[i]!, key) === 0) {
-      o.values[i] = value;
-    } else {
-      o.keys.splice(i, 0, key);
-      o.values.splice(i, 0, value);
-    }
+    return p;
   }
 }
 
@@ -269,87 +273,26 @@ function mustBucket(state: State, bucket: string): Bucket {
   return b;
 }
 
-/** First index i with keys[i] ≥ key. */
-function lowerBound(keys: readonly Uint8Array[], key: Uint8Array): number {
-  let lo = 0;
-  let hi = keys.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (compareBytes(keys[mid]!, key) < 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/**
- * Walks committed entries and overlay entries from index `bi`/`oi` in key order, the overlay winning
- * on equal keys and its deletes hiding committed entries. Stops when `visit` returns false.
- */
-function walk(
-  base: Bucket | undefined,
-  overlay: Overlay | undefined,
-  bi: number,
-  oi: number,
-  visit: (k: Uint8Array, v: Uint8Array) => boolean,
-): void {
-  const bk = base?.keys ?? [];
-  const bv = base?.values ?? [];
-  const ok = overlay?.keys ?? [];
-  const ov = overlay?.values ?? [];
-  while (bi < bk.length || oi < ok.length) {
-    const c = bi >= bk.length ? 1 : oi >= ok.length ? -1 : compareBytes(bk[bi]!, ok[oi]!);
-    let k: Uint8Array;
-    let v: Uint8Array | null;
-    if (c < 0) {
-      k = bk[bi]!;
-      v = bv[bi++]!;
-    } else {
-      if (c === 0) bi++;
-      k = ok[oi]!;
-      v = ov[oi++]!;
-    }
-    if (v !== null && !visit(k, v)) return;
-  }
-}
-
-function rangeMerged(
-  base: Bucket | undefined,
-  overlay: Overlay | undefined,
-  key: Uint8Array,
-  endKey: Uint8Array | undefined,
-  limit: number | undefined,
-): RangeResult {
+/** etcd's UnsafeRange over one tree; see `ReadView.unsafeRange`. */
+function range(tree: Readable, key: Uint8Array, endKey: Uint8Array | undefined, limit: number | undefined): RangeResult {
   const out: RangeResult = { keys: [], values: [] };
   const max = limit !== undefined && limit > 0 ? limit : Infinity;
   const single = !endKey || endKey.length === 0;
-  walk(base, overlay, lowerBound(base?.keys ?? [], key), lowerBound(overlay?.keys ?? [], key), (k, v) => {
+  tree.forEach((k, v) => {
     if (single ? compareBytes(k, key) !== 0 : compareBytes(k, endKey) >= 0) return false;
     out.keys.push(k);
     out.values.push(v);
     return out.keys.length < max;
-  });
+  }, key);
   return out;
 }
 
-function forEachMerged(base: Bucket | undefined, overlay: Overlay | undefined, visitor: ForEachVisitor): void {
-  walk(base, overlay, 0, 0, (k, v) => visitor(k, v) !== false);
+function entryBytes(key: Uint8Array, value: Uint8Array): number {
+  return EntryOverhead + key.length + value.length;
 }
 
-function merge(name: string, base: Bucket | undefined, o: Overlay): Bucket {
-  const keys: Uint8Array[] = [];
-  const values: Uint8Array[] = [];
-  walk(base, o, 0, 0, (k, v) => {
-    keys.push(k);
-    values.push(v);
-    return true;
-  });
-  return makeBucket(name, keys, values);
-}
-
-function makeBucket(name: string, keys: Uint8Array[], values: Uint8Array[]): Bucket {
-  let bytes = BucketOverhead + utf8.encode(name).length;
-  for (let i = 0; i < keys.length; i++) bytes += EntryOverhead + keys[i]!.length + values[i]!.length;
-  return { keys, values, bytes };
+function bucketBytes(name: string): number {
+  return BucketOverhead + utf8.encode(name).length;
 }
 
 function totalBytes(state: State): number {
@@ -364,8 +307,4 @@ function sortedNames(state: State): string[] {
     .map((name) => ({ name, bytes: utf8.encode(name) }))
     .sort((a, b) => compareBytes(a.bytes, b.bytes))
     .map((x) => x.name);
-}
-
-function* entries(b: Bucket): Generator<readonly [Uint8Array, Uint8Array]> {
-  for (let i = 0; i < b.keys.length; i++) yield [b.keys[i]!, b.values[i]!];
 }
