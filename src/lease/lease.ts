@@ -4,7 +4,7 @@
  * the mutating methods (`refresh`, `forever`, `persistTo`) themselves.
  */
 import { type BatchTx, LeaseBucket } from "../storage/backend.js";
-import type { LeaseID } from "./lease-item.js";
+import { type LeaseID, describeLeaseID } from "./lease-item.js";
 import { encodeLease, leaseIdToBytes } from "./leasepb.js";
 
 /** A monotonic clock in milliseconds. */
@@ -86,4 +86,10 @@ export class Lease {
       encodeLease({ id: this.id, ttl: this.ttl, remainingTtl: this.remainingTTL }),
     );
   }
+}
+
+/** One stable line for logs and tests: id as etcd prints it, TTLs in seconds, expiry in clock ms. */
+export function describeLease(l: Lease): string {
+  const expiry = l.expiry === Forever ? "forever" : String(l.expiry);
+  return `lease ${describeLeaseID(l.id)} ttl=${l.ttl}s remaining-ttl=${l.remainingTTL}s expiry=${expiry} keys=${l.itemSet.size}`;
 }

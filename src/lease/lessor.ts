@@ -94,7 +94,8 @@ export interface Lessor extends KeyLessor {
   /**
    * Grants lease `id` with `ttl` seconds (raised to minLeaseTTL) and persists it. Errors:
    * ErrLeaseNotFound for NoLease, ErrLeaseTTLTooLarge above MaxLeaseTTL, ErrLeaseExists.
-   * The lease expires only while the lessor is primary.
+   * The lease expires only while the lessor is primary. Throws RangeError if `ttl` is not an integer
+   * (the API decodes an int64, so that is a caller's bug).
    */
   grant(id: LeaseID, ttl: number): Lease | Error;
   /**
@@ -203,6 +204,7 @@ class LessorImpl implements Lessor {
   grant(id: LeaseID, ttl: number): Lease | Error {
     if (id === NoLease) return ErrLeaseNotFound;
     if (ttl > MaxLeaseTTL) return ErrLeaseTTLTooLarge;
+    if (!Number.isSafeInteger(ttl)) throw new RangeError(`lease: TTL is not an int64: ${ttl}`);
     if (this.leaseMap.has(id)) return ErrLeaseExists;
 
     const l = new Lease(id, Math.max(ttl, this.minLeaseTTL), this.now);
@@ -241,6 +243,7 @@ class LessorImpl implements Lessor {
   }
 
   checkpoint(id: LeaseID, remainingTTL: number): Error | undefined {
+    if (!Number.isSafeInteger(remainingTTL)) throw new RangeError(`lease: remaining TTL is not an int64: ${remainingTTL}`);
     const l = this.leaseMap.get(id);
     if (!l) return undefined;
     // Only remainingTTL changes; promote applies it to the expiry.

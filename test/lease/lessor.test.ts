@@ -12,7 +12,7 @@ import {
   ErrLeaseTTLTooLarge,
   ErrNotPrimary,
 } from "../../src/lease/errors.js";
-import { Forever, Lease } from "../../src/lease/lease.js";
+import { Forever, Lease, describeLease } from "../../src/lease/lease.js";
 import { type LeaseID, type LeaseItem, NoLease, leaseItemOf } from "../../src/lease/lease-item.js";
 import { encodeLease, leaseIdToBytes } from "../../src/lease/leasepb.js";
 import {
@@ -72,6 +72,14 @@ describe("grant", () => {
     expect(storedLeases(be).get(1n)).toEqual({ id: 1n, ttl: minLeaseTTL, remainingTtl: 0 });
   });
 
+  it("throws on a TTL that is not an integer, leaving nothing behind", () => {
+    const { be, le } = setup();
+    expect(() => le.grant(1n, 10.5)).toThrow(RangeError);
+    expect(le.lookup(1n)).toBeUndefined();
+    expect(storedLeases(be).size).toBe(0);
+    expect(mustGrant(le, 1n, 10).getTTL()).toBe(10);
+  });
+
   it("refuses NoLease with ErrLeaseNotFound", () => {
     const { le } = setup();
     expect(le.grant(NoLease, 10)).toBe(ErrLeaseNotFound);
@@ -96,6 +104,16 @@ describe("grant", () => {
     clock.advance(3_600_000);
     expect(l.expired()).toBe(false);
     expect(le.expiredLeases()).toEqual([]);
+  });
+
+  it("describes a lease on one line", () => {
+    const { clock, le } = setup();
+    const l = mustGrant(le, 0x2an, 10);
+    le.attach(l.id, [item("a")]);
+    expect(describeLease(l)).toBe("lease 000000000000002a ttl=10s remaining-ttl=0s expiry=forever keys=1");
+    le.promote(0);
+    le.checkpoint(l.id, 4);
+    expect(describeLease(l)).toBe(`lease 000000000000002a ttl=10s remaining-ttl=4s expiry=${clock.t + 10_000} keys=1`);
   });
 
   it("lists leases sorted by id", () => {
