@@ -29,6 +29,7 @@ export interface Index {
   put(key: Uint8Array, rev: Revision): void;
   tombstone(key: Uint8Array, rev: Revision): MvccError | undefined;
   restore(key: Uint8Array, created: Revision, modified: Revision, ver: number): void;
+  restoreTombstone(key: Uint8Array, rev: Revision): MvccError | undefined;
   compact(rev: number): AvailableRevisions;
   keep(rev: number): AvailableRevisions;
   equal(other: Index): boolean;
@@ -189,9 +190,26 @@ export class TreeIndex implements Index {
   }
 
   /**
+   * Restores a key whose first revision met while reading the backend in revision order is the
+   * tombstone at `rev`: what remains of it after a compaction at exactly `rev` (etcd's restore
+   * path calls keyIndex.restoreTombstone for it). A new key gets an index holding only that
+   * tombstone (see {@link KeyIndex.restoreTombstone}): nothing to `get`, but `rangeSince(rev)`
+   * returns the delete, and a later compaction above `rev` removes the key. A known key gets a
+   * tombstone at `rev`, like {@link tombstone}, whose result is returned.
+   */
+  restoreTombstone(key: Uint8Array, rev: Revision): MvccError | undefined {
+    const { pos, found } = this.search(key);
+    if (found) return this.items[pos]!.tombstone(rev.main, rev.sub);
+    const ki = new KeyIndex(key);
+    ki.restoreTombstone(rev.main, rev.sub);
+    this.items.splice(pos, 0, ki);
+    return undefined;
+  }
+
+  /**
    * Compacts every key at `rev` (see {@link KeyIndex.compact}), removing keys left empty, and
-   * returns the revisions that must stay in the backend; the caller deletes every other revision
-   * ≤ `rev` from it.
+   * returns the revisions that must stay in the backend, including a tombstone at exactly `rev`;
+   * the caller deletes every other revision ≤ `rev` from it.
    */
   compact(rev: number): AvailableRevisions {
     const available: AvailableRevisions = new Map();
@@ -204,13 +222,17 @@ export class TreeIndex implements Index {
     return available;
   }
 
-  /** The revisions a compaction at `rev` would keep, without compacting. */
+  /**
+   * The revisions a compaction at `rev` would keep, except tombstones at exactly `rev` (see
+   * {@link KeyIndex.keep}), without compacting; what the hash of the state at `rev` covers.
+   */
   keep(rev: number): AvailableRevisions {
     const available: AvailableRevisions = new Map();
     for (const ki of this.items) ki.keep(rev, available);
     return available;
   }
 
+  /** Same keys, each {@link KeyIndex.equal} (which ignores generations' `created`). */
   equal(other: Index): boolean {
     const theirs = other.keyIndexes();
     if (theirs.length !== this.items.length) return false;

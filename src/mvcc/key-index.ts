@@ -63,14 +63,18 @@ function walk(g: Generation, keepWalking: (r: Revision) => boolean): number {
  *       {1.0, 2.0, 3.0(t)}
  *
  * A put appends to the last generation; a tombstone appends its revision there and opens a new
- * empty generation. Compacting at n keeps, per generation, the largest revision ≤ n and everything
- * after it, drops whole generations that ended (tombstone) at or before n, and drops a generation
- * left holding only its tombstone:
+ * empty generation. Compacting at n drops whole generations whose tombstone is below n and keeps,
+ * in the first remaining one, its largest revision ≤ n and everything after it. A generation whose
+ * tombstone is exactly n keeps that tombstone alone, so a watcher starting at n still sees the
+ * delete (etcd ≥ 3.5.16 / 3.4.34; older versions dropped it, losing the event, etcd issue #18089):
  *
  *     compact(2): {empty}, {4.0, 5.0(t)}, {2.0, 3.0(t)}
  *     compact(4): {empty}, {4.0, 5.0(t)}
- *     compact(5): {empty}                 the key is empty and leaves the tree index
- *     compact(6): {empty}                 likewise
+ *     compact(5): {empty}, {5.0(t)}       get(≥ 5) finds nothing; since(5) returns 5.0
+ *     compact(6): {empty}                 the key is empty and leaves the tree index
+ *
+ * {@link keep} reports what compact would keep except such a tombstone at exactly n, as etcd's
+ * keep does, so hashes of the kept state match those of older versions.
  */
 export class KeyIndex {
   readonly key: Uint8Array;
@@ -110,6 +114,18 @@ export class KeyIndex {
   }
 
   /**
+   * Restores a key whose oldest revision in the backend is the tombstone at `main.sub` (kept by a
+   * compaction at that revision): one generation holding only the tombstone, at version 1 with a
+   * zero `created` (the creating revision was compacted away), then an empty one (etcd's
+   * restoreTombstone). `get` finds nothing at any revision; `since` still returns the tombstone.
+   * Throws unless the index has no generations.
+   */
+  restoreTombstone(main: number, sub: number): void {
+    this.restore(zeroRevision, { main, sub }, 1);
+    this.generations.push(newGeneration());
+  }
+
+  /**
    * Records a delete at `main.sub` and opens a new, empty generation. Returns
    * {@link ErrRevisionNotFound} when the key is not live (its last generation is empty); etcd panics
    * on a wholly empty index and returns the error otherwise — here both return the error.
@@ -124,9 +140,11 @@ export class KeyIndex {
   /**
    * The key as of revision `atRev`: the revision that last modified it at or before `atRev`, the
    * revision that created that life, and its version then. {@link ErrRevisionNotFound} when the
-   * key did not exist at `atRev` (not yet created, deleted, or compacted away).
+   * key did not exist at `atRev` (not yet created, deleted, or compacted away). Throws (etcd
+   * panics) on an {@link isEmpty} index: it should have left the tree.
    */
   get(atRev: number): KeyIndexGetResult | MvccError {
+    if (this.isEmpty()) throw new Error("mvcc: 'get' got an unexpected empty keyIndex");
     const g = this.findGeneration(atRev);
     if (g === undefined || g.revs.length === 0) return ErrRevisionNotFound;
     const n = walk(g, (r) => r.main > atRev);
@@ -136,9 +154,11 @@ export class KeyIndex {
 
   /**
    * The revisions at or after main revision `rev`, ascending, with at most one per main revision
-   * (the one with the highest sub: only a transaction's final change to a key is visible).
+   * (the one with the highest sub: only a transaction's final change to a key is visible). Throws
+   * (etcd panics) on an {@link isEmpty} index; an index with no generations yields [].
    */
   since(rev: number): Revision[] {
+    if (this.isEmpty()) throw new Error("mvcc: 'since' got an unexpected empty keyIndex");
     if (this.generations.length === 0) return [];
     const since: Revision = { main: rev, sub: 0 };
     let gi = this.generations.length - 1;
@@ -165,28 +185,27 @@ export class KeyIndex {
   }
 
   /**
-   * Drops every revision below `atRev` except the largest ≤ `atRev` of each remaining generation
-   * (see the class example), adding the revisions that must stay in the backend to `available`.
-   * A tombstone kept alone is removed again from `available`: its key is gone. Afterwards the
-   * caller removes the index from the tree if {@link isEmpty}.
+   * Drops the generations whose tombstone is below `atRev` and, in the first remaining one, every
+   * revision below its largest revision ≤ `atRev` (see the class example); adds that revision, the
+   * one that must stay in the backend, to `available`. A tombstone at exactly `atRev` stays, in the
+   * index and in `available`, so a watcher starting at `atRev` still sees the delete (etcd ≥ 3.5.16
+   * / 3.4.34; older versions dropped it); the next compaction above it removes it. Throws (etcd
+   * panics) on an {@link isEmpty} index. Afterwards the caller removes the index from the tree if
+   * {@link isEmpty}.
    */
   compact(atRev: number, available: AvailableRevisions): void {
     if (this.isEmpty()) throw new Error("mvcc: 'compact' got an unexpected empty keyIndex");
-    let [genIdx, revIndex] = this.doCompact(atRev, available);
+    const [genIdx, revIndex] = this.doCompact(atRev, available);
     const g = this.generations[genIdx]!;
-    if (g.revs.length > 0) {
-      if (revIndex !== -1) g.revs = g.revs.slice(revIndex);
-      if (g.revs.length === 1 && genIdx !== this.generations.length - 1) {
-        available.delete(revisionKey(g.revs[0]!));
-        genIdx++;
-      }
-    }
+    if (g.revs.length > 0 && revIndex !== -1) g.revs = g.revs.slice(revIndex);
     this.generations = this.generations.slice(genIdx);
   }
 
   /**
-   * What {@link compact} at `atRev` would add to `available`, without changing the index (used to
-   * hash the key-value state at a revision after a compaction was scheduled).
+   * What {@link compact} at `atRev` would add to `available`, except a tombstone at exactly
+   * `atRev`, without changing the index (used to hash the key-value state at a revision after a
+   * compaction was scheduled). Leaving that tombstone out, as etcd's keep does, keeps the hash
+   * equal to that of versions whose compaction dropped it. A no-op on an {@link isEmpty} index.
    */
   keep(atRev: number, available: AvailableRevisions): void {
     if (this.isEmpty()) return;
@@ -198,15 +217,16 @@ export class KeyIndex {
   }
 
   /**
-   * Finds the first generation that ends after `atRev` (or the last one), records its largest
-   * revision ≤ `atRev` in `available`, and returns [generation index, that revision's index or -1].
+   * Finds the first generation whose tombstone is at or after `atRev` (or the last, open one),
+   * records its largest revision ≤ `atRev` in `available`, and returns [generation index, that
+   * revision's index or -1 when every revision of it is above `atRev`].
    */
   private doCompact(atRev: number, available: AvailableRevisions): [number, number] {
     let genIdx = 0;
     let g = this.generations[0]!;
     while (genIdx < this.generations.length - 1) {
       const tomb = g.revs[g.revs.length - 1]!.main;
-      if (tomb > atRev) break;
+      if (tomb >= atRev) break;
       genIdx++;
       g = this.generations[genIdx]!;
     }
@@ -240,7 +260,11 @@ export class KeyIndex {
     return undefined;
   }
 
-  /** Deep equality of key, modified revision and generations. */
+  /**
+   * Equality of key, modified revision and each generation's version and revisions. Like etcd's
+   * generation.equal it ignores `created`, which a restore cannot always recover: the backend keeps
+   * only the main part of a create revision, and {@link restoreTombstone} leaves it zero.
+   */
   equal(other: KeyIndex): boolean {
     if (compareBytes(this.key, other.key) !== 0) return false;
     if (!revisionEqual(this.modified, other.modified)) return false;
@@ -248,7 +272,7 @@ export class KeyIndex {
     for (let i = 0; i < this.generations.length; i++) {
       const a = this.generations[i]!;
       const b = other.generations[i]!;
-      if (a.ver !== b.ver || !revisionEqual(a.created, b.created) || a.revs.length !== b.revs.length) return false;
+      if (a.ver !== b.ver || a.revs.length !== b.revs.length) return false;
       for (let j = 0; j < a.revs.length; j++) {
         if (compareRevision(a.revs[j]!, b.revs[j]!) !== 0) return false;
       }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ErrRevisionNotFound } from "../../src/mvcc/errors.js";
 import { TreeIndex } from "../../src/mvcc/index.js";
-import { KeyIndex, type AvailableRevisions } from "../../src/mvcc/key-index.js";
+import { KeyIndex, type AvailableRevisions, type Generation } from "../../src/mvcc/key-index.js";
 import { revision, revisionKey, zeroRevision, type Revision } from "../../src/mvcc/revision.js";
 
 const enc = new TextEncoder();
@@ -155,91 +155,236 @@ describe("treeIndex.restore", () => {
   });
 });
 
+describe("treeIndex.restoreTombstone", () => {
+  it("restores a new key known only by its tombstone: invisible to reads, visible to rangeSince", () => {
+    const ti = new TreeIndex();
+    ti.put(b("foo1"), r(6));
+    expect(ti.restoreTombstone(b("foo"), r(5, 1))).toBeUndefined();
+    expect(text(ti.keyIndexes().map((ki) => ki.key))).toEqual(["foo", "foo1"]);
+    for (let at = 5; at <= 7; at++) expect(ti.get(b("foo"), at), `get(${at})`).toBe(ErrRevisionNotFound);
+    expect(text(ti.range(b("foo"), b("fop"), 7).keys)).toEqual(["foo1"]);
+    expect(ti.countRevisions(b("foo"), undefined, 7)).toBe(0);
+    expect(ti.rangeSince(b("foo"), undefined, 5)).toEqual([r(5, 1)]);
+    expect(ti.rangeSince(b("foo"), b("fop"), 5)).toEqual([r(5, 1), r(6)]);
+    expect(ti.rangeSince(b("foo"), undefined, 6)).toEqual([]);
+
+    // Compacting at its revision again keeps it (keep leaves it out); above it, the key goes.
+    expect(keysOf(ti.compact(5))).toEqual([revisionKey(r(5, 1))]);
+    expect(keysOf(ti.keep(5))).toEqual([]);
+    expect(keysOf(ti.compact(6))).toEqual([revisionKey(r(6))]);
+    expect(text(ti.keyIndexes().map((ki) => ki.key))).toEqual(["foo1"]);
+  });
+
+  it("can be put again after the restored tombstone", () => {
+    const ti = new TreeIndex();
+    ti.restoreTombstone(b("foo"), r(5));
+    ti.restore(b("foo"), r(7), r(7), 1);
+    expect(ti.get(b("foo"), 7)).toEqual({ modified: r(7), created: r(7), ver: 1 });
+    expect(ti.get(b("foo"), 6)).toBe(ErrRevisionNotFound);
+    expect(ti.rangeSince(b("foo"), undefined, 5)).toEqual([r(5), r(7)]);
+  });
+
+  it("tombstones a known key", () => {
+    const ti = new TreeIndex();
+    ti.restore(b("foo"), r(2), r(4), 2);
+    expect(ti.restoreTombstone(b("foo"), r(6))).toBeUndefined();
+    expect(ti.get(b("foo"), 5)).toEqual({ modified: r(4), created: r(2), ver: 2 });
+    expect(ti.get(b("foo"), 6)).toBe(ErrRevisionNotFound);
+    expect(ti.restoreTombstone(b("foo"), r(7))).toBe(ErrRevisionNotFound);
+  });
+});
+
+const keysOf = (m: AvailableRevisions) => [...m.keys()].sort();
+
 describe("treeIndex.compact / keep (etcd TestIndexCompactAndKeep)", () => {
   const maxRev = 20;
-  interface Step {
-    key: string;
-    remove: boolean;
-    rev: Revision;
-    created: Revision;
-    ver: number;
-  }
-  const z = zeroRevision;
-  const steps: Step[] = [
-    { key: "foo", remove: false, rev: r(1), created: r(1), ver: 1 },
-    { key: "foo1", remove: false, rev: r(2), created: r(2), ver: 1 },
-    { key: "foo2", remove: false, rev: r(3), created: r(3), ver: 1 },
-    { key: "foo2", remove: false, rev: r(4), created: r(3), ver: 2 },
-    { key: "foo", remove: false, rev: r(5), created: r(1), ver: 2 },
-    { key: "foo1", remove: false, rev: r(6), created: r(2), ver: 2 },
-    { key: "foo1", remove: true, rev: r(7), created: z, ver: 0 },
-    { key: "foo2", remove: true, rev: r(8), created: z, ver: 0 },
-    { key: "foo", remove: true, rev: r(9), created: z, ver: 0 },
-    { key: "foo", remove: false, rev: r(10, 0), created: r(10, 0), ver: 1 },
-    { key: "foo1", remove: false, rev: r(10, 1), created: r(10, 1), ver: 1 },
-  ];
-  const apply = (ti: TreeIndex) => {
-    for (const s of steps) {
-      if (s.remove) expect(ti.tombstone(b(s.key), s.rev)).toBeUndefined();
-      else ti.put(b(s.key), s.rev);
-    }
-  };
-  /** What the index must look like after compact(i): rebuilt from the revisions it kept and later ones. */
-  const rebuilt = (am: AvailableRevisions, i: number) => {
-    const wti = new TreeIndex();
-    for (const s of steps) {
-      if (am.has(revisionKey(s.rev)) || s.rev.main > i) {
-        if (s.remove) wti.tombstone(b(s.key), s.rev);
-        else wti.restore(b(s.key), s.created, s.rev, s.ver);
-      }
-    }
-    return wti;
-  };
-  const keysOf = (m: AvailableRevisions) => [...m.keys()].sort();
 
-  it("compacts continuously", () => {
+  /**
+   *     foo:  {10.0}           {1.0, 5.0, 9.0(t)}
+   *     foo1: {10.1}           {2.0, 6.0, 7.0(t)}
+   *     foo2: {empty}          {3.0, 4.0, 8.0(t)}
+   */
+  const buildTreeIndex = () => {
     const ti = new TreeIndex();
-    apply(ti);
-    for (let i = 1; i < maxRev; i++) {
-      const kept = ti.keep(i);
-      const am = ti.compact(i);
-      expect(keysOf(ti.keep(i)), `keep(${i})`).toEqual(keysOf(am));
-      expect(keysOf(kept), `keep(${i}) before compact`).toEqual(keysOf(am));
-      expect(ti.equal(rebuilt(am, i)), `compact(${i})`).toBe(true);
+    ti.put(b("foo"), r(1));
+    ti.put(b("foo1"), r(2));
+    ti.put(b("foo2"), r(3));
+    ti.put(b("foo2"), r(4));
+    ti.put(b("foo"), r(5));
+    ti.put(b("foo1"), r(6));
+    expect(ti.tombstone(b("foo1"), r(7))).toBeUndefined();
+    expect(ti.tombstone(b("foo2"), r(8))).toBeUndefined();
+    expect(ti.tombstone(b("foo"), r(9))).toBeUndefined();
+    ti.put(b("foo"), r(10));
+    ti.put(b("foo1"), r(10, 1));
+    return ti;
+  };
+
+  interface PlainKeyIndex {
+    key: string;
+    modified: Revision;
+    generations: Generation[];
+  }
+  const g = (ver: number, created: Revision, revs: Revision[]): Generation => ({ ver, created, revs });
+  const e = (): Generation => g(0, zeroRevision, []);
+  const foo = (gens: Generation[]): PlainKeyIndex => ({ key: "foo", modified: r(10), generations: gens });
+  const foo1 = (gens: Generation[]): PlainKeyIndex => ({ key: "foo1", modified: r(10, 1), generations: gens });
+  const foo2 = (gens: Generation[]): PlainKeyIndex => ({ key: "foo2", modified: r(8), generations: gens });
+  const A = (...revs: Revision[]) => g(3, r(1), revs);
+  const B = (...revs: Revision[]) => g(3, r(2), revs);
+  const C = (...revs: Revision[]) => g(3, r(3), revs);
+  const F = g(1, r(10), [r(10)]);
+  const F1 = g(1, r(10, 1), [r(10, 1)]);
+
+  /** etcd's afterCompacts: the index, keep and compact results after compact(atRev). */
+  const afterCompacts: { atRev: number; keyIndexes: PlainKeyIndex[]; keep: Revision[]; compacted: Revision[] }[] = [
+    {
+      atRev: 1,
+      keyIndexes: [foo([A(r(1), r(5), r(9)), F]), foo1([B(r(2), r(6), r(7)), F1]), foo2([C(r(3), r(4), r(8)), e()])],
+      keep: [r(1)],
+      compacted: [r(1)],
+    },
+    {
+      atRev: 2,
+      keyIndexes: [foo([A(r(1), r(5), r(9)), F]), foo1([B(r(2), r(6), r(7)), F1]), foo2([C(r(3), r(4), r(8)), e()])],
+      keep: [r(1), r(2)],
+      compacted: [r(1), r(2)],
+    },
+    {
+      atRev: 3,
+      keyIndexes: [foo([A(r(1), r(5), r(9)), F]), foo1([B(r(2), r(6), r(7)), F1]), foo2([C(r(3), r(4), r(8)), e()])],
+      keep: [r(1), r(2), r(3)],
+      compacted: [r(1), r(2), r(3)],
+    },
+    {
+      atRev: 4,
+      keyIndexes: [foo([A(r(1), r(5), r(9)), F]), foo1([B(r(2), r(6), r(7)), F1]), foo2([C(r(4), r(8)), e()])],
+      keep: [r(1), r(2), r(4)],
+      compacted: [r(1), r(2), r(4)],
+    },
+    {
+      atRev: 5,
+      keyIndexes: [foo([A(r(5), r(9)), F]), foo1([B(r(2), r(6), r(7)), F1]), foo2([C(r(4), r(8)), e()])],
+      keep: [r(2), r(4), r(5)],
+      compacted: [r(2), r(4), r(5)],
+    },
+    {
+      atRev: 6,
+      keyIndexes: [foo([A(r(5), r(9)), F]), foo1([B(r(6), r(7)), F1]), foo2([C(r(4), r(8)), e()])],
+      keep: [r(6), r(4), r(5)],
+      compacted: [r(6), r(4), r(5)],
+    },
+    {
+      // foo1's tombstone at 7 stays in the index and the backend; keep leaves it out.
+      atRev: 7,
+      keyIndexes: [foo([A(r(5), r(9)), F]), foo1([B(r(7)), F1]), foo2([C(r(4), r(8)), e()])],
+      keep: [r(4), r(5)],
+      compacted: [r(7), r(4), r(5)],
+    },
+    {
+      atRev: 8,
+      keyIndexes: [foo([A(r(5), r(9)), F]), foo1([F1]), foo2([C(r(8)), e()])],
+      keep: [r(5)],
+      compacted: [r(8), r(5)],
+    },
+    {
+      atRev: 9,
+      keyIndexes: [foo([A(r(9)), F]), foo1([F1])],
+      keep: [],
+      compacted: [r(9)],
+    },
+    {
+      atRev: 10,
+      keyIndexes: [foo([F]), foo1([F1])],
+      keep: [r(10), r(10, 1)],
+      compacted: [r(10), r(10, 1)],
+    },
+  ];
+  const expected = (i: number) => afterCompacts[Math.min(i, afterCompacts.length) - 1]!;
+  const plain = (ti: TreeIndex): PlainKeyIndex[] =>
+    ti.keyIndexes().map((ki) => ({ key: dec.decode(ki.key), modified: ki.modified, generations: ki.generations }));
+  const asTree = (kis: PlainKeyIndex[]) => {
+    const nti = new TreeIndex();
+    for (const p of kis) {
+      const ki = new KeyIndex(b(p.key));
+      ki.modified = p.modified;
+      ki.generations = p.generations.map((x) => ({ ...x, revs: [...x.revs] }));
+      nti.insert(ki);
     }
-    expect(ti.keyIndexes().map((ki) => dec.decode(ki.key))).toEqual(["foo", "foo1"]);
+    return nti;
+  };
+  const check = (ti: TreeIndex, i: number, am: AvailableRevisions) => {
+    const want = expected(i);
+    expect(keysOf(am), `compact(${i})`).toEqual(want.compacted.map(revisionKey).sort());
+    expect(keysOf(ti.keep(i)), `keep(${i})`).toEqual(want.keep.map(revisionKey).sort());
+    expect(plain(ti), `index after compact(${i})`).toEqual(want.keyIndexes);
+    expect(ti.equal(asTree(want.keyIndexes)), `equal after compact(${i})`).toBe(true);
+  };
+
+  it("compacts continuously; keep before compact is the same as after", () => {
+    const ti = buildTreeIndex();
+    for (let i = 1; i < maxRev; i++) {
+      const keptBefore = ti.keep(i);
+      const am = ti.compact(i);
+      check(ti, i, am);
+      expect(keysOf(keptBefore), `keep(${i}) before compact`).toEqual(expected(i).keep.map(revisionKey).sort());
+    }
   });
 
   it("compacts once", () => {
     for (let i = 1; i < maxRev; i++) {
-      const ti = new TreeIndex();
-      apply(ti);
+      const ti = buildTreeIndex();
+      const keptBefore = ti.keep(i);
       const am = ti.compact(i);
-      expect(keysOf(ti.keep(i)), `keep(${i})`).toEqual(keysOf(am));
-      expect(ti.equal(rebuilt(am, i)), `compact(${i})`).toBe(true);
+      check(ti, i, am);
+      expect(keysOf(keptBefore), `keep(${i}) before compact`).toEqual(expected(i).keep.map(revisionKey).sort());
     }
   });
 
-  it("keeps exactly the live revision of each key at the compaction point", () => {
-    const ti = new TreeIndex();
-    apply(ti);
-    expect(keysOf(ti.compact(6))).toEqual([r(4), r(5), r(6)].map(revisionKey).sort());
-    expect(keysOf(ti.compact(8))).toEqual([r(5)].map(revisionKey));
-    expect(ti.keyIndexes().length).toBe(2); // foo1 and foo2, deleted at 7 and 8, are gone
-    expect(keysOf(ti.compact(9))).toEqual([]);
-    expect(keysOf(ti.compact(10))).toEqual([r(10, 0), r(10, 1)].map(revisionKey).sort());
+  it("a restore from what compact(7) kept answers like the compacted index", () => {
+    // What etcd's restore does after a compaction at 7: read the kept revisions and every later one
+    // in revision order; foo1's oldest is its tombstone at 7, restored by restoreTombstone.
+    const ti = buildTreeIndex();
+    const am = ti.compact(7);
+    const history: [string, Revision, boolean, Revision, number][] = [
+      ["foo", r(1), false, r(1), 1],
+      ["foo1", r(2), false, r(2), 1],
+      ["foo2", r(3), false, r(3), 1],
+      ["foo2", r(4), false, r(3), 2],
+      ["foo", r(5), false, r(1), 2],
+      ["foo1", r(6), false, r(2), 2],
+      ["foo1", r(7), true, zeroRevision, 0],
+      ["foo2", r(8), true, zeroRevision, 0],
+      ["foo", r(9), true, zeroRevision, 0],
+      ["foo", r(10), false, r(10), 1],
+      ["foo1", r(10, 1), false, r(10, 1), 1],
+    ];
+    const restored = new TreeIndex();
+    const seen = new Set<string>();
+    for (const [key, rev, tomb, created, ver] of history) {
+      if (rev.main <= 7 && !am.has(revisionKey(rev))) continue;
+      if (!tomb) restored.restore(b(key), created, rev, ver);
+      else if (!seen.has(key)) expect(restored.restoreTombstone(b(key), rev)).toBeUndefined();
+      else expect(restored.tombstone(b(key), rev)).toBeUndefined();
+      seen.add(key);
+    }
+    for (let at = 7; at <= 11; at++) {
+      for (const key of ["foo", "foo1", "foo2"]) {
+        expect(restored.get(b(key), at), `get ${key} @${at}`).toEqual(ti.get(b(key), at));
+      }
+      expect(restored.rangeSince(b("foo"), b("fop"), at), `rangeSince @${at}`).toEqual(ti.rangeSince(b("foo"), b("fop"), at));
+    }
+    expect(restored.rangeSince(b("foo1"), undefined, 7)).toEqual([r(7), r(10, 1)]);
+    expect(keysOf(restored.compact(8))).toEqual(keysOf(buildTreeIndex().compact(8)));
   });
 
   it("equal notices any difference", () => {
-    const a = new TreeIndex();
-    const c = new TreeIndex();
-    apply(a);
-    apply(c);
-    expect(a.equal(c)).toBe(true);
+    const a = buildTreeIndex();
+    expect(a.equal(buildTreeIndex())).toBe(true);
+    const c = buildTreeIndex();
     c.put(b("foo"), r(11));
     expect(a.equal(c)).toBe(false);
-    const d = new TreeIndex();
-    apply(d);
+    const d = buildTreeIndex();
     d.put(b("zzz"), r(11));
     expect(a.equal(d)).toBe(false);
   });

@@ -11,7 +11,7 @@ const r = revision;
 /**
  * etcd's newTestKeyIndex:
  *     {empty}
- *     {14.0, 14.1, 16.0(t)}
+ *     {14.0, 15.1, 16.0(t)}
  *     {8.0, 10.0, 12.0(t)}
  *     {2.0, 4.0, 6.0(t)}
  */
@@ -24,7 +24,7 @@ function newTestKeyIndex(): KeyIndex {
   ki.put(10, 0);
   expect(ki.tombstone(12, 0)).toBeUndefined();
   ki.put(14, 0);
-  ki.put(14, 1);
+  ki.put(15, 1);
   expect(ki.tombstone(16, 0)).toBeUndefined();
   return ki;
 }
@@ -59,8 +59,8 @@ describe("keyIndex.get (etcd TestKeyIndexGet)", () => {
     const table: [number, Revision | undefined, Revision | undefined, number][] = [
       [17, nf, nf, 0],
       [16, nf, nf, 0],
-      [15, r(14, 1), r(14, 0), 2],
-      [14, r(14, 1), r(14, 0), 2],
+      [15, r(15, 1), r(14), 2],
+      [14, r(14), r(14), 1],
       [13, nf, nf, 0],
       [12, nf, nf, 0],
       [11, r(10), r(8), 2],
@@ -90,35 +90,58 @@ describe("keyIndex.get (etcd TestKeyIndexGet)", () => {
     expect(ki.get(4)).toEqual({ modified: r(4), created: r(2), ver: 2 });
     expect(ki.get(1)).toBe(ErrRevisionNotFound);
   });
+
+  it("panics (throws) on an empty index, as etcd does", () => {
+    const ki = new KeyIndex(foo);
+    ki.generations = [empty()];
+    expect(() => ki.get(1)).toThrow(/'get' got an unexpected empty keyIndex/);
+    expect(new KeyIndex(foo).get(1)).toBe(ErrRevisionNotFound); // no generations at all
+  });
 });
 
 describe("keyIndex.since (etcd TestKeyIndexSince)", () => {
   it("returns one revision per main revision from rev on, across generations", () => {
     const ki = newTestKeyIndex();
     ki.compact(4, new Map());
-    const all = [r(2), r(4), r(6), r(8), r(10), r(12), r(14, 1), r(16)];
+    const all = [r(4), r(6), r(8), r(10), r(12), r(14), r(15, 1), r(16)];
     const table: [number, Revision[]][] = [
       [17, []],
       [16, all.slice(7)],
-      [15, all.slice(7)],
-      [14, all.slice(6)],
-      [13, all.slice(6)],
-      [12, all.slice(5)],
-      [11, all.slice(5)],
-      [10, all.slice(4)],
-      [9, all.slice(4)],
-      [8, all.slice(3)],
-      [7, all.slice(3)],
-      [6, all.slice(2)],
-      [5, all.slice(2)],
-      [4, all.slice(1)],
-      [3, all.slice(1)],
+      [15, all.slice(6)],
+      [14, all.slice(5)],
+      [13, all.slice(5)],
+      [12, all.slice(4)],
+      [11, all.slice(4)],
+      [10, all.slice(3)],
+      [9, all.slice(3)],
+      [8, all.slice(2)],
+      [7, all.slice(2)],
+      [6, all.slice(1)],
+      [5, all.slice(1)],
+      [4, all],
+      [3, all],
+      [2, all],
+      [1, all],
+      [0, all],
     ];
     for (const [rev, want] of table) expect(ki.since(rev), `rev ${rev}`).toEqual(want);
-    const fresh = newTestKeyIndex();
-    expect(fresh.since(2)).toEqual(all);
-    expect(fresh.since(1)).toEqual(all);
-    expect(fresh.since(0)).toEqual(all);
+    expect(newTestKeyIndex().since(0)).toEqual([r(2), ...all]);
+  });
+
+  it("returns only the highest sub of a main revision", () => {
+    const ki = new KeyIndex(foo);
+    ki.put(3, 0);
+    ki.put(3, 2);
+    expect(ki.tombstone(3, 5)).toBeUndefined();
+    ki.put(4, 0);
+    expect(ki.since(0)).toEqual([r(3, 5), r(4)]);
+    expect(ki.since(4)).toEqual([r(4)]);
+  });
+
+  it("panics (throws) on an empty index, as etcd does", () => {
+    const ki = new KeyIndex(foo);
+    ki.generations = [empty()];
+    expect(() => ki.since(1)).toThrow(/'since' got an unexpected empty keyIndex/);
   });
 });
 
@@ -185,37 +208,93 @@ describe("keyIndex.findGeneration / isEmpty", () => {
   });
 });
 
+describe("keyIndex.restoreTombstone (etcd TestRestoreTombstone)", () => {
+  it("restores a key known only by its tombstone", () => {
+    const ki = new KeyIndex(foo);
+    ki.restoreTombstone(16, 0);
+    expectKeyIndex(ki, r(16), [gen(zeroRevision, 1, [r(16)]), empty()]);
+
+    for (let at = 16; at <= 20; at++) expect(ki.get(at), `get(${at})`).toBe(ErrRevisionNotFound);
+    expect(ki.since(16)).toEqual([r(16)]);
+    expect(ki.since(17)).toEqual([]);
+
+    // A compaction at its revision keeps the tombstone, in the index and the backend.
+    const am: AvailableRevisions = new Map();
+    ki.compact(16, am);
+    expect(sortedKeys(am)).toEqual([revisionKey(r(16))]);
+    expectKeyIndex(ki, r(16), [gen(zeroRevision, 1, [r(16)]), empty()]);
+    const kept: AvailableRevisions = new Map();
+    ki.keep(16, kept);
+    expect(kept.size).toBe(0);
+
+    ki.put(17, 0);
+    ki.put(18, 0);
+    expect(ki.since(16)).toEqual([r(16), r(17), r(18)]);
+    expect(ki.get(18)).toEqual({ modified: r(18), created: r(17), ver: 2 });
+
+    // A compaction above it removes the restored tombstone.
+    ki.compact(17, new Map());
+    expectKeyIndex(ki, r(18), [gen(r(17), 2, [r(17), r(18)])]);
+  });
+
+  it("leaves an index that a compaction above the tombstone empties", () => {
+    const ki = new KeyIndex(foo);
+    ki.restoreTombstone(5, 2);
+    const am: AvailableRevisions = new Map();
+    ki.compact(6, am);
+    expect(am.size).toBe(0);
+    expect(ki.isEmpty()).toBe(true);
+  });
+
+  it("panics (throws) on an index that already has generations", () => {
+    const ki = new KeyIndex(foo);
+    ki.put(1, 0);
+    expect(() => ki.restoreTombstone(2, 0)).toThrow(/non-empty/);
+  });
+});
+
 describe("keyIndex.compact / keep (etcd TestKeyIndexCompactAndKeep)", () => {
   const g1 = (revs: Revision[]) => gen(r(2), 3, revs);
   const g2 = (revs: Revision[]) => gen(r(8), 3, revs);
   const g3 = (revs: Revision[]) => gen(r(14), 3, revs);
   const G1 = [r(2), r(4), r(6)];
   const G2 = [r(8), r(10), r(12)];
-  const G3 = [r(14), r(14, 1), r(16)];
+  const G3 = [r(14), r(15, 1), r(16)];
+  /** [compact at, generations after compact, what compact adds to available]. */
   const table: [number, Generation[], Revision[]][] = [
     [1, [g1(G1), g2(G2), g3(G3), empty()], []],
     [2, [g1(G1), g2(G2), g3(G3), empty()], [r(2)]],
     [3, [g1(G1), g2(G2), g3(G3), empty()], [r(2)]],
     [4, [g1(G1.slice(1)), g2(G2), g3(G3), empty()], [r(4)]],
     [5, [g1(G1.slice(1)), g2(G2), g3(G3), empty()], [r(4)]],
-    [6, [g2(G2), g3(G3), empty()], []],
+    [6, [g1(G1.slice(2)), g2(G2), g3(G3), empty()], [r(6)]], // the tombstone at 6 stays
     [7, [g2(G2), g3(G3), empty()], []],
     [8, [g2(G2), g3(G3), empty()], [r(8)]],
     [9, [g2(G2), g3(G3), empty()], [r(8)]],
     [10, [g2(G2.slice(1)), g3(G3), empty()], [r(10)]],
     [11, [g2(G2.slice(1)), g3(G3), empty()], [r(10)]],
-    [12, [g3(G3), empty()], []],
+    [12, [g2(G2.slice(2)), g3(G3), empty()], [r(12)]],
     [13, [g3(G3), empty()], []],
-    [14, [g3(G3.slice(1)), empty()], [r(14, 1)]],
-    [15, [g3(G3.slice(1)), empty()], [r(14, 1)]],
-    [16, [empty()], []],
+    [14, [g3(G3), empty()], [r(14)]],
+    [15, [g3(G3.slice(1)), empty()], [r(15, 1)]],
+    [16, [g3(G3.slice(2)), empty()], [r(16)]],
     [17, [empty()], []],
   ];
+  /** etcd's isTombstoneRevFn: `rev` is the tombstone of a closed generation of `ki`. */
+  const isTombstoneRev = (ki: KeyIndex, rev: number) =>
+    ki.generations.slice(0, -1).some((g) => g.revs.length > 0 && g.revs[g.revs.length - 1]!.main === rev);
+  const wantKeep = (ki: KeyIndex, rev: number, avail: Revision[]) =>
+    isTombstoneRev(ki, rev) ? [] : avail.map(revisionKey).sort();
 
-  it("compacts step by step on one index", () => {
+  it("compacts step by step on one index; keep leaves it unchanged and omits a tombstone at rev", () => {
     const ki = newTestKeyIndex();
-    // Stops at 16: an index left empty leaves the tree and is never compacted again.
-    for (const [rev, gens, avail] of table.filter(([rev]) => rev <= 16)) {
+    for (const [rev, gens, avail] of table) {
+      const want = wantKeep(ki, rev, avail);
+      const before = clone(ki);
+      const kept: AvailableRevisions = new Map();
+      ki.keep(rev, kept);
+      expect(ki).toEqual(before);
+      expect(sortedKeys(kept), `keep(${rev})`).toEqual(want);
       const am: AvailableRevisions = new Map();
       ki.compact(rev, am);
       expectKeyIndex(ki, r(16), gens);
@@ -224,30 +303,46 @@ describe("keyIndex.compact / keep (etcd TestKeyIndexCompactAndKeep)", () => {
     expect(ki.isEmpty()).toBe(true);
   });
 
-  it("compacts once on a fresh index, and keep reports the same without changing it", () => {
+  it("jumps over the tombstone revisions", () => {
+    const ki = newTestKeyIndex();
     for (const [rev, gens, avail] of table) {
+      if (isTombstoneRev(ki, rev)) continue;
+      const before = clone(ki);
       const kept: AvailableRevisions = new Map();
-      const ki = newTestKeyIndex();
       ki.keep(rev, kept);
-      expect(ki.equal(newTestKeyIndex())).toBe(true);
+      expect(ki).toEqual(before);
+      expect(sortedKeys(kept), `keep(${rev})`).toEqual(avail.map(revisionKey).sort());
       const am: AvailableRevisions = new Map();
       ki.compact(rev, am);
       expectKeyIndex(ki, r(16), gens);
       expect(sortedKeys(am), `compact(${rev})`).toEqual(avail.map(revisionKey).sort());
-      expect(sortedKeys(kept), `keep(${rev})`).toEqual(sortedKeys(am));
     }
   });
 
-  it("keeps the latest revision when compacting past it twice (etcd TestKeyIndexCompactOnFurtherRev)", () => {
+  it("compacts once on a fresh index", () => {
+    for (const [rev, gens, avail] of table) {
+      const ki = newTestKeyIndex();
+      const kept: AvailableRevisions = new Map();
+      ki.keep(rev, kept);
+      expect(ki.equal(newTestKeyIndex())).toBe(true);
+      expect(sortedKeys(kept), `keep(${rev})`).toEqual(wantKeep(ki, rev, avail));
+      const am: AvailableRevisions = new Map();
+      ki.compact(rev, am);
+      expectKeyIndex(ki, r(16), gens);
+      expect(sortedKeys(am), `compact(${rev})`).toEqual(avail.map(revisionKey).sort());
+    }
+  });
+
+  it("keeps the latest revision when compacting past it (etcd TestKeyIndexCompactOnFurtherRev)", () => {
     const ki = new KeyIndex(foo);
     ki.put(1, 0);
     ki.put(2, 0);
     const am: AvailableRevisions = new Map();
-    ki.compact(1, am);
-    ki.compact(2, am);
     ki.compact(3, am);
     expectKeyIndex(ki, r(2), [gen(r(1), 2, [r(2)])]);
-    expect(sortedKeys(am)).toEqual([revisionKey(r(2)), revisionKey(r(1))].sort());
+    expect(sortedKeys(am)).toEqual([revisionKey(r(2))]);
+    ki.compact(4, am);
+    expectKeyIndex(ki, r(2), [gen(r(1), 2, [r(2)])]);
   });
 
   it("follows the worked example of the doc comment", () => {
@@ -265,7 +360,7 @@ describe("keyIndex.compact / keep (etcd TestKeyIndexCompactAndKeep)", () => {
     const cases: [number, number[][]][] = [
       [2, [[2, 3], [4, 5], []]],
       [4, [[4, 5], []]],
-      [5, [[]]],
+      [5, [[5], []]],
       [6, [[]]],
     ];
     for (const [at, want] of cases) {
@@ -273,6 +368,31 @@ describe("keyIndex.compact / keep (etcd TestKeyIndexCompactAndKeep)", () => {
       ki.compact(at, new Map());
       expect(revsOf(ki), `compact(${at})`).toEqual(want);
     }
+    const ki = make();
+    ki.compact(5, new Map());
+    expect(ki.get(5)).toBe(ErrRevisionNotFound);
+    expect(ki.since(5)).toEqual([r(5)]);
+  });
+
+  it("at a tombstone's revision keeps the tombstone visible to since(rev) but not to get", () => {
+    // etcd issue #18089: a watcher starting at the compacted revision lost the delete.
+    const ki = new KeyIndex(foo);
+    ki.put(1, 0);
+    ki.put(2, 0);
+    expect(ki.tombstone(3, 0)).toBeUndefined();
+    const am: AvailableRevisions = new Map();
+    ki.compact(3, am);
+    expect(sortedKeys(am)).toEqual([revisionKey(r(3))]);
+    expect(ki.isEmpty()).toBe(false);
+    expect(ki.since(3)).toEqual([r(3)]);
+    expect(ki.get(3)).toBe(ErrRevisionNotFound);
+    expect(ki.get(4)).toBe(ErrRevisionNotFound);
+    const kept: AvailableRevisions = new Map();
+    ki.keep(3, kept);
+    expect(kept.size).toBe(0);
+    // The next compaction above it removes it.
+    ki.compact(4, am);
+    expect(ki.isEmpty()).toBe(true);
   });
 
   it("panics (throws) when compacting an empty index, keep is a no-op", () => {
@@ -286,38 +406,56 @@ describe("keyIndex.compact / keep (etcd TestKeyIndexCompactAndKeep)", () => {
 });
 
 describe("keyIndex properties", () => {
-  // A history: per main revision, a put, a put+put (two subs) or a delete.
-  const history = fc.array(fc.constantFrom("put", "put2", "del"), { minLength: 1, maxLength: 25 });
+  // A history: per main revision, a put, a put+put (two subs), a put+delete or a delete.
+  const history = fc.array(fc.constantFrom("put", "put2", "putdel", "del"), { minLength: 1, maxLength: 25 });
 
-  function build(ops: string[]): { ki: KeyIndex; last: number } {
+  /** Applies `ops` from main revision 1 on; returns the index and each main revision's tombstone flag. */
+  function build(ops: string[]): { ki: KeyIndex; last: number; tomb: Map<number, boolean> } {
     const ki = new KeyIndex(foo);
+    const tomb = new Map<number, boolean>();
     let main = 1;
     for (const op of ops) {
       if (op === "put") ki.put(main, 0);
       else if (op === "put2") {
         ki.put(main, 0);
         ki.put(main, 1);
-      } else ki.tombstone(main, 0);
+      } else if (op === "putdel") {
+        ki.put(main, 0);
+        ki.tombstone(main, 1);
+      } else if (ki.tombstone(main, 0) !== undefined) {
+        continue;
+      }
+      tomb.set(main, op === "putdel" || op === "del");
       main++;
     }
-    return { ki, last: main };
+    return { ki, last: main, tomb };
   }
 
-  it("compaction at c changes no get at or above c, and keep(c) equals compact(c)'s set", () => {
+  it("compaction at c changes no get at or above c nor since(≥ c); keep(c) is compact(c)'s set but a tombstone at c", () => {
     fc.assert(
       fc.property(history, fc.nat(30), (ops, c) => {
-        const { ki, last } = build(ops);
+        const { ki, last, tomb } = build(ops);
         if (ki.generations.length === 0) return; // only deletes of a never-created key
-        if (ki.isEmpty()) return;
         const before = clone(ki);
         const kept: AvailableRevisions = new Map();
         ki.keep(c, kept);
-        expect(ki.equal(before)).toBe(true);
+        expect(ki).toEqual(before);
         const am: AvailableRevisions = new Map();
         ki.compact(c, am);
-        expect(sortedKeys(kept)).toEqual(sortedKeys(am));
+        // The last change at or before c stays, a put always, a tombstone only when it is at c.
+        const lastChange = before.since(0).filter((x) => x.main <= c).pop();
+        const wantAm = lastChange === undefined || (tomb.get(lastChange.main) && lastChange.main < c) ? [] : [lastChange];
+        expect(sortedKeys(am)).toEqual(wantAm.map(revisionKey));
+        const wantKept = wantAm.filter((x) => !(tomb.get(x.main) && x.main === c));
+        expect(sortedKeys(kept)).toEqual(wantKept.map(revisionKey));
+        if (ki.isEmpty()) {
+          // Left the tree: nothing was live or changed from c on.
+          for (let at = c; at <= last + 1; at++) expect(before.get(at)).toBe(ErrRevisionNotFound);
+          expect(before.since(c)).toEqual([]);
+          return;
+        }
         for (let at = c; at <= last + 1; at++) expect(ki.get(at), `get(${at})`).toEqual(before.get(at));
-        for (let at = c + 1; at <= last + 1; at++) expect(ki.since(at), `since(${at})`).toEqual(before.since(at));
+        for (let at = c; at <= last + 1; at++) expect(ki.since(at), `since(${at})`).toEqual(before.since(at));
       }),
     );
   });
@@ -333,7 +471,7 @@ describe("keyIndex.describe / equal", () => {
     );
   });
 
-  it("compares key, modified and every generation", () => {
+  it("compares key, modified and every generation's version and revisions, not created (etcd's equal)", () => {
     const a = newTestKeyIndex();
     expect(a.equal(newTestKeyIndex())).toBe(true);
     const other = new KeyIndex(enc.encode("fop"));
@@ -343,9 +481,16 @@ describe("keyIndex.describe / equal", () => {
     const ver = clone(a);
     ver.generations[1]!.ver = 9;
     expect(a.equal(ver)).toBe(false);
+    const modified = clone(a);
+    modified.modified = r(16, 1);
+    expect(a.equal(modified)).toBe(false);
+    const gens = clone(a);
+    gens.generations.pop();
+    expect(a.equal(gens)).toBe(false);
+    // A restore cannot always recover created (see KeyIndex.equal).
     const created = clone(a);
     created.generations[0]!.created = r(1);
-    expect(a.equal(created)).toBe(false);
+    expect(a.equal(created)).toBe(true);
     const revs = clone(a);
     revs.generations[2]!.revs[1] = r(14, 2);
     expect(a.equal(revs)).toBe(false);
