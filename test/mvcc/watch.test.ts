@@ -3,6 +3,7 @@
 // buffer is read with recv()/drain(), so every test is deterministic.
 import { describe, expect, it } from "vitest";
 import { NoLease } from "../../src/lease/lease-item.js";
+import { KvStore } from "../../src/mvcc/kvstore.js";
 import { EventType } from "../../src/mvcc/mvccpb.js";
 import { watchResyncPeriod, type SetTimer } from "../../src/mvcc/watchable-store.js";
 import {
@@ -233,6 +234,24 @@ describe("watchable store (etcd watchable_store_test.go)", () => {
         expect(s.synced.size()).toBe(5);
       });
     }
+  });
+
+  it("after a restore that brings unseen revisions, synced watchers catch up on them", () => {
+    const { s } = testWatchableStore();
+    const w = s.newWatchStream();
+    w.watch(0, foo, undefined, 0);
+    s.put(foo, bar, NoLease); // 2, notified
+    // Revisions 3 and 4 arrive with a snapshot: written without the watchable txn, then restored.
+    for (let i = 0; i < 2; i++) {
+      const txn = KvStore.prototype.write.call(s);
+      txn.put(foo, b(`v${i}`), NoLease);
+      txn.end();
+    }
+    s.restore();
+    expect(s.synced.size()).toBe(0);
+    s.syncWatchers();
+    expect(evsOf(w.drain())).toEqual(["PUT foo@2", "PUT foo@3", "PUT foo@4"]);
+    expect(s.synced.size()).toBe(1);
   });
 
   describe("TestWatchBatchUnsynced", () => {
