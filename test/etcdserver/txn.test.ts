@@ -529,4 +529,13 @@ describe("txn errors leave the store unchanged (etcd TestCheckTxn, TestV3TxnInva
     putKV("a");
     expect(keys(get("a").kvs)).toEqual(["a"]);
   });
+
+  it("throws where etcd panics: ignore_value on a key an earlier op of the txn deleted", () => {
+    // The v3rpc duplicate-key check lets a delete of every key ≥ "a" (range end "\0") share a txn
+    // with puts (etcd quirk); the apply checks run before any write and see "b", so the put only
+    // finds "b" gone while executing. etcd indexes the missing prev kv and panics.
+    putKV("b", "1");
+    const t = newTxnRequest({ success: [delOp("a", "\0"), putOp("b", "", { ignoreValue: true })] });
+    expect(() => txn(kv, lessor, t)).toThrow(/no previous key-value/);
+  });
 });
