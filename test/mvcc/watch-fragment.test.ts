@@ -35,7 +35,7 @@ describe("fragmentWatchResponse", () => {
     const events = Array.from({ length: 10 }, (_, i) => evOf(`k${i}`, 90));
     const per = eventFieldSize(events[0]!);
     const max = 10 + 2 + 3 * per + 1; // three events fit (size must stay below max)
-    const out = fragmentWatchResponse({ watchID: 7, events }, max, 10);
+    const out = fragmentWatchResponse<Resp>({ watchID: 7, events }, max, 10);
     expect(out.map((r) => r.events.length)).toEqual([3, 3, 3, 1]);
     expect(out.map((r) => r.fragment)).toEqual([true, true, true, false]);
     expect(out.flatMap((r) => r.events)).toEqual(events);
@@ -46,7 +46,7 @@ describe("fragmentWatchResponse", () => {
     fc.assert(
       fc.property(fc.array(fc.nat(300), { minLength: 2, maxLength: 30 }), fc.integer({ min: 20, max: 2000 }), (lens, max) => {
         const events = lens.map((n, i) => evOf(`key${i}`, n, i + 2));
-        const out = fragmentWatchResponse({ watchID: 1, events }, max, 12);
+        const out = fragmentWatchResponse<Resp>({ watchID: 1, events }, max, 12);
         expect(out.flatMap((r) => r.events)).toEqual(events);
         if (out.length === 1) return;
         out.forEach((r, i) => {
