@@ -19,8 +19,8 @@
  * children and one separator fewer: child `i` holds the keys in `[keys[i-1], keys[i])` (unbounded at
  * either end). Every node other than the root holds at least `MinEntries`; deletes rebalance (borrow
  * from or merge with a sibling) to keep it so, and a root with one child is replaced by that child.
- * All leaves are at the same depth, so the height is at most 1 + log₁₆(n/16) + 1 — 5 levels for a
- * million keys. A split normally halves a node; an insert at the very end of a full node (MVCC's
+ * All leaves are at the same depth and a branch root has ≥ 2 children, so the height is at most
+ * 2 + log₁₆(n/32) — 5 levels for a million keys (4 for 200k keys filled by ascending inserts). A split normally halves a node; an insert at the very end of a full node (MVCC's
  * ascending revisions) leaves `MinEntries` on the right and the rest on the left, so ascending keys
  * fill nodes about 3/4 instead of 1/2.
  *
