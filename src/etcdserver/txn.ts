@@ -326,16 +326,43 @@ function compareToPath(rv: ReadView, rt: TxnRequest): TxnPath {
   return { succeeded, nested };
 }
 
-function checkTxn(rv: ReadView, rt: TxnRequest, lessor: LeaseLookup, path: TxnPath): ApplyError | undefined {
+/**
+ * Checks every op of the chosen branches against the store before the txn, in execution order.
+ * `deleted` collects the ranges deleted by earlier ops: an ignore_value/ignore_lease put of a key
+ * one of them removed gets ErrKeyNotFound here. etcd misses this case (its duplicate-key check lets
+ * a delete ending in "\0" share a txn with puts) and panics while applying, taking the member down;
+ * we refuse the txn with the error the same put gets on an absent key, and write nothing.
+ */
+function checkTxn(
+  rv: ReadView,
+  rt: TxnRequest,
+  lessor: LeaseLookup,
+  path: TxnPath,
+  deleted: { key: Uint8Array; end: Uint8Array | undefined }[] = [],
+): ApplyError | undefined {
   let n = 0;
   for (const op of branch(rt, path)) {
     let err: ApplyError | undefined;
     if (op.requestRange) err = checkRange(rv, op.requestRange);
-    else if (op.requestPut) err = checkPut(rv, lessor, op.requestPut);
-    else if (op.requestTxn) err = checkTxn(rv, op.requestTxn, lessor, path.nested[n++]!);
+    else if (op.requestPut) {
+      const p = op.requestPut;
+      err = checkPut(rv, lessor, p);
+      if (!err && (p.ignoreValue || p.ignoreLease) && deleted.some((d) => rangeHolds(d.key, d.end, p.key))) {
+        err = ErrKeyNotFound;
+      }
+    } else if (op.requestDeleteRange) {
+      deleted.push({ key: op.requestDeleteRange.key, end: op.requestDeleteRange.rangeEnd });
+    } else if (op.requestTxn) err = checkTxn(rv, op.requestTxn, lessor, path.nested[n++]!, deleted);
     if (err) return err;
   }
   return undefined;
+}
+
+/** Whether `[key, end)` in kv.ts semantics (end absent/empty: `key` alone; "\0": every key ≥ `key`) holds `k`. */
+function rangeHolds(key: Uint8Array, end: Uint8Array | undefined, k: Uint8Array): boolean {
+  if (end === undefined || end.length === 0) return compareBytes(key, k) === 0;
+  if (compareBytes(k, key) < 0) return false;
+  return (end.length === 1 && end[0] === 0) || compareBytes(k, end) < 0;
 }
 
 function executeTxn(tw: OpTxn, rt: TxnRequest, path: TxnPath, resp: TxnResponse): void {

@@ -76,7 +76,7 @@ export interface LessorConfig {
   leaseRevokeRate?: number;
 }
 
-/** What MVCC uses of the lessor (structurally the same as mvcc's KeyLessor). */
+/** What MVCC uses of the lessor; mvcc's store takes any object with these methods. */
 export interface KeyLessor {
   /** The lease `item` is attached to, or NoLease. */
   getLease(item: LeaseItem): LeaseID;
@@ -84,6 +84,8 @@ export interface KeyLessor {
   attach(id: LeaseID, items: LeaseItem[]): Error | undefined;
   /** Detaches the items from lease `id`; ErrLeaseNotFound if it does not exist. */
   detach(id: LeaseID, items: LeaseItem[]): Error | undefined;
+  /** MVCC registers its write txn here, as etcd's NewStore does; optional for test lessors. */
+  setRangeDeleter?(rd: RangeDeleter): void;
 }
 
 export interface Lessor extends KeyLessor {
@@ -290,7 +292,8 @@ class LessorImpl implements Lessor {
   }
 
   leases(): Lease[] {
-    return [...this.leaseMap.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    // etcd sorts by expiry (leasesByExpiry); ties by id so the order is deterministic.
+    return [...this.leaseMap.values()].sort((a, b) => a.expiry - b.expiry || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   promote(extendMs: number): void {

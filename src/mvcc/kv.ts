@@ -8,7 +8,7 @@
  * `await`). A write txn holds the backend's single batch until `end()`, which commits it; readers
  * opened afterwards see it at once.
  */
-import type { LeaseID, LeaseItem } from "../lease/lease-item.js";
+import type { LeaseID } from "../lease/lease-item.js";
 import type { BatchTx } from "../storage/backend.js";
 import type { MvccError } from "./errors.js";
 import type { KeyValue } from "./mvccpb.js";
@@ -61,12 +61,8 @@ export interface TxnWrite extends TxnRead, WriteView {
   batchTx(): BatchTx;
 }
 
-/** What MVCC needs from the lessor: who holds a key, and attaching/detaching keys. */
-export interface KeyLessor {
-  getLease(item: LeaseItem): LeaseID;
-  attach(id: LeaseID, items: LeaseItem[]): Error | undefined;
-  detach(id: LeaseID, items: LeaseItem[]): Error | undefined;
-}
+/** What MVCC needs from the lessor: who holds a key, attaching/detaching keys, the range deleter. */
+export type { KeyLessor } from "../lease/lessor.js";
 
 /** etcd's KeyValueHash: the hash of the key bucket's revisions in (compactRevision, revision]. */
 export interface KeyValueHash {

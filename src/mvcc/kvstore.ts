@@ -77,6 +77,8 @@ export class KvStore implements KV {
     this.batchLimit = cfg.compactionBatchLimit || defaultCompactionBatchLimit;
     this.sleepInterval = cfg.compactionSleepInterval ?? defaultCompactionSleepInterval;
     this.sleep = cfg.sleep ?? defaultSleep;
+    // Lease revokes delete through our write txn (a subclass's, for watch events), as etcd's NewStore sets.
+    le?.setRangeDeleter?.(() => this.write());
     const tx = b.batchTx();
     unsafeCreateBuckets(tx);
     this.trackCommit(tx.commit());

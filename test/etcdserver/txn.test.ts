@@ -530,12 +530,22 @@ describe("txn errors leave the store unchanged (etcd TestCheckTxn, TestV3TxnInva
     expect(keys(get("a").kvs)).toEqual(["a"]);
   });
 
-  it("throws where etcd panics: ignore_value on a key an earlier op of the txn deleted", () => {
+  it("refuses, writing nothing, an ignore_value put of a key an earlier op of the txn deleted (etcd panics)", () => {
     // The v3rpc duplicate-key check lets a delete of every key ≥ "a" (range end "\0") share a txn
-    // with puts (etcd quirk); the apply checks run before any write and see "b", so the put only
-    // finds "b" gone while executing. etcd indexes the missing prev kv and panics.
+    // with puts (etcd quirk); etcd's apply checks see "b" before the txn and then panic when the put
+    // finds it gone. We answer as for a put with ignore_value on an absent key.
     putKV("b", "1");
-    const t = newTxnRequest({ success: [delOp("a", "\0"), putOp("b", "", { ignoreValue: true })] });
-    expect(() => txn(kv, lessor, t)).toThrow(/no previous key-value/);
+    const before = dump();
+    for (const t of [
+      newTxnRequest({ success: [delOp("a", "\0"), putOp("b", "", { ignoreValue: true })] }),
+      newTxnRequest({ success: [delOp("b"), txnOp({ success: [putOp("b", "", { ignoreLease: true })] })] }),
+      newTxnRequest({ success: [txnOp({ success: [delOp("a", "c")] }), putOp("b", "", { ignoreValue: true })] }),
+    ]) {
+      expect(txn(kv, lessor, t)).toBe(ErrKeyNotFound);
+    }
+    expect(dump()).toEqual(before);
+    // A delete after the put, or of another range, does not matter.
+    const ok = txn(kv, lessor, newTxnRequest({ success: [putOp("b", "", { ignoreValue: true }), delOp("c", "d")] }));
+    expect(ok).not.toBeInstanceOf(Error);
   });
 });
