@@ -124,7 +124,7 @@ export interface Lessor extends KeyLessor {
    */
   waitRevokeOrDemote(id: LeaseID): Promise<Error>;
   lookup(id: LeaseID): Lease | undefined;
-  /** Every lease, sorted by id. */
+  /** Every lease, soonest expiry first (etcd's leasesByExpiry). */
   leases(): Lease[];
   /**
    * Becomes primary: every lease expires `extendMs` + its remaining TTL from now, and expiries are
