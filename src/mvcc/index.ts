@@ -1,6 +1,7 @@
 import { ErrRevisionNotFound, type MvccError } from "./errors.js";
 import { compareBytes, KeyIndex, type AvailableRevisions, type KeyIndexGetResult } from "./key-index.js";
 import { compareRevision, type Revision } from "./revision.js";
+import { BTree, type BTreeBatch } from "../storage/btree.js";
 
 export { compareBytes };
 
@@ -11,9 +12,10 @@ export { compareBytes };
  * Range ends follow etcd: `end` undefined or empty means the single key `key`; otherwise the
  * half-open range `[key, end)`, except that `end = [0]` ("\0") means every key ≥ `key`.
  *
- * Representation: a sorted array of {@link KeyIndex} with binary search instead of etcd's B-tree.
- * Lookups are O(log n); inserting a new key is O(n) (an array splice), which is cheap next to
- * the rest of a write at the sizes this store targets. Compaction rebuilds the array in O(n).
+ * Representation: a B+tree of {@link KeyIndex} by key, like etcd's B-tree: the copy-on-write tree
+ * of src/storage/btree.ts used as a mutable one (one batch that is never persisted, so after the
+ * first write every node belongs to it and changes in place). Lookups, inserts and deletes are
+ * O(log n); a range walks the leaves from its start.
  */
 export interface Index {
   get(key: Uint8Array, atRev: number): KeyIndexGetResult | MvccError;
@@ -46,35 +48,20 @@ function isOpenEnded(end: Uint8Array): boolean {
 }
 
 export class TreeIndex implements Index {
-  private items: KeyIndex[] = [];
-
-  /** Position of `key` if present, else the position where it would be inserted. */
-  private search(key: Uint8Array): { pos: number; found: boolean } {
-    let lo = 0;
-    let hi = this.items.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      const c = compareBytes(this.items[mid]!.key, key);
-      if (c === 0) return { pos: mid, found: true };
-      if (c < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    return { pos: lo, found: false };
-  }
+  private tree: BTreeBatch<KeyIndex> = BTree.empty<KeyIndex>().batch();
 
   private lookup(key: Uint8Array): KeyIndex | undefined {
-    const { pos, found } = this.search(key);
-    return found ? this.items[pos] : undefined;
+    return this.tree.get(key);
   }
 
   /** Calls `f` on each key index in `[key, end)` (end not single-key), in key order. */
   private visit(key: Uint8Array, end: Uint8Array, f: (ki: KeyIndex) => void): void {
     const open = isOpenEnded(end);
-    for (let i = this.search(key).pos; i < this.items.length; i++) {
-      const ki = this.items[i]!;
-      if (!open && compareBytes(ki.key, end) >= 0) return;
+    this.tree.forEach((k, ki) => {
+      if (!open && compareBytes(k, end) >= 0) return false;
       f(ki);
-    }
+      return true;
+    }, key);
   }
 
   /** The key as of `atRev`, or {@link ErrRevisionNotFound} when absent then. */
@@ -157,14 +144,14 @@ export class TreeIndex implements Index {
 
   /** Records a put of `key` at `rev`, creating its key index if new. The index keeps `key`. */
   put(key: Uint8Array, rev: Revision): void {
-    const { pos, found } = this.search(key);
+    const found = this.lookup(key);
     if (found) {
-      this.items[pos]!.put(rev.main, rev.sub);
+      found.put(rev.main, rev.sub);
       return;
     }
     const ki = new KeyIndex(key);
     ki.put(rev.main, rev.sub);
-    this.items.splice(pos, 0, ki);
+    this.tree.set(key, ki);
   }
 
   /** Records a delete of `key` at `rev`; {@link ErrRevisionNotFound} when the key is not live. */
@@ -179,14 +166,14 @@ export class TreeIndex implements Index {
    * from `created` to `modified` at version `ver`; a known key gets a put at `modified`.
    */
   restore(key: Uint8Array, created: Revision, modified: Revision, ver: number): void {
-    const { pos, found } = this.search(key);
+    const found = this.lookup(key);
     if (found) {
-      this.items[pos]!.put(modified.main, modified.sub);
+      found.put(modified.main, modified.sub);
       return;
     }
     const ki = new KeyIndex(key);
     ki.restore(created, modified, ver);
-    this.items.splice(pos, 0, ki);
+    this.tree.set(key, ki);
   }
 
   /**
@@ -198,11 +185,11 @@ export class TreeIndex implements Index {
    * tombstone at `rev`, like {@link tombstone}, whose result is returned.
    */
   restoreTombstone(key: Uint8Array, rev: Revision): MvccError | undefined {
-    const { pos, found } = this.search(key);
-    if (found) return this.items[pos]!.tombstone(rev.main, rev.sub);
+    const found = this.lookup(key);
+    if (found) return found.tombstone(rev.main, rev.sub);
     const ki = new KeyIndex(key);
     ki.restoreTombstone(rev.main, rev.sub);
-    this.items.splice(pos, 0, ki);
+    this.tree.set(key, ki);
     return undefined;
   }
 
@@ -213,12 +200,12 @@ export class TreeIndex implements Index {
    */
   compact(rev: number): AvailableRevisions {
     const available: AvailableRevisions = new Map();
-    const kept: KeyIndex[] = [];
-    for (const ki of this.items) {
+    const emptied: Uint8Array[] = [];
+    this.tree.forEach((key, ki) => {
       ki.compact(rev, available);
-      if (!ki.isEmpty()) kept.push(ki);
-    }
-    this.items = kept;
+      if (ki.isEmpty()) emptied.push(key);
+    });
+    for (const key of emptied) this.tree.delete(key);
     return available;
   }
 
@@ -228,29 +215,39 @@ export class TreeIndex implements Index {
    */
   keep(rev: number): AvailableRevisions {
     const available: AvailableRevisions = new Map();
-    for (const ki of this.items) ki.keep(rev, available);
+    this.tree.forEach((_, ki) => {
+      ki.keep(rev, available);
+    });
     return available;
   }
 
   /** Same keys, each {@link KeyIndex.equal} (which ignores generations' `created`). */
   equal(other: Index): boolean {
+    const mine = this.keyIndexes();
     const theirs = other.keyIndexes();
-    if (theirs.length !== this.items.length) return false;
-    for (let i = 0; i < this.items.length; i++) {
-      if (!this.items[i]!.equal(theirs[i]!)) return false;
+    if (theirs.length !== mine.length) return false;
+    for (let i = 0; i < mine.length; i++) {
+      if (!mine[i]!.equal(theirs[i]!)) return false;
     }
     return true;
   }
 
+  /** The number of keys indexed (live or kept for their history). */
+  size(): number {
+    return this.tree.size;
+  }
+
   keyIndexes(): readonly KeyIndex[] {
-    return this.items;
+    const out: KeyIndex[] = [];
+    this.tree.forEach((_, ki) => {
+      out.push(ki);
+    });
+    return out;
   }
 
   /** Inserts a prepared key index, replacing any with the same key (tests and restore helpers). */
   insert(ki: KeyIndex): void {
-    const { pos, found } = this.search(ki.key);
-    if (found) this.items[pos] = ki;
-    else this.items.splice(pos, 0, ki);
+    this.tree.set(ki.key, ki);
   }
 }
 
