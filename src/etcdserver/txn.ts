@@ -7,6 +7,7 @@
  * ErrKeyNotFound (etcdserver). A request that fails writes nothing. An Error is thrown only where etcd
  * panics (a broken invariant in the middle of a write).
  */
+import { compareBytes } from "../storage/backend.js";
 import type { LeaseError } from "../lease/errors.js";
 import { ErrLeaseNotFound } from "../lease/errors.js";
 import { ErrCompacted, ErrFutureRev, MvccError } from "../mvcc/errors.js";
@@ -64,13 +65,6 @@ function readOnlyTxnWrite(tr: TxnRead): OpTxn {
 
 const emptyBytes = new Uint8Array(0);
 
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    if (a[i] !== b[i]) return a[i]! - b[i]!;
-  }
-  return a.length - b.length;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Put

@@ -1,3 +1,5 @@
+import { keyString, keyStringBytes } from "../storage/backend.js";
+
 /**
  * What the lessor and MVCC share about a key attached to a lease (etcd server/lease: LeaseID,
  * NoLease, LeaseItem). MVCC imports this file; the lessor never imports MVCC.
@@ -10,25 +12,19 @@ export type LeaseID = bigint;
 export const NoLease: LeaseID = 0n;
 
 /**
- * A key attached to a lease. `key` is the key's bytes as a binary string (one char per byte, code
- * 0–255) so it can key a Map; convert with {@link leaseItemOf} and {@link leaseItemKey}.
+ * A key attached to a lease. `key` is the key's bytes as a binary string (storage's keyString) so
+ * it can key a Map; convert with {@link leaseItemOf} and {@link leaseItemKey}.
  */
 export interface LeaseItem {
   key: string;
 }
 
 export function leaseItemOf(key: Uint8Array): LeaseItem {
-  let s = "";
-  for (let i = 0; i < key.length; i += 8192) {
-    s += String.fromCharCode(...key.subarray(i, i + 8192));
-  }
-  return { key: s };
+  return { key: keyString(key) };
 }
 
 export function leaseItemKey(item: LeaseItem): Uint8Array {
-  const out = new Uint8Array(item.key.length);
-  for (let i = 0; i < out.length; i++) out[i] = item.key.charCodeAt(i);
-  return out;
+  return keyStringBytes(item.key);
 }
 
 /** etcd's %016x rendering of a lease id, as it appears in logs. */

@@ -1,3 +1,4 @@
+import { compareBytes } from "../storage/backend.js";
 import { ErrRevisionNotFound, type MvccError } from "./errors.js";
 import {
   compareRevision,
@@ -289,11 +290,4 @@ export class KeyIndex {
   }
 }
 
-/** Lexicographic order of byte strings (Go's bytes.Compare). */
-export function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    if (a[i] !== b[i]) return a[i]! < b[i]! ? -1 : 1;
-  }
-  return a.length === b.length ? 0 : a.length < b.length ? -1 : 1;
-}
+export { compareBytes };

@@ -5,6 +5,7 @@
  * A {@link WatcherGroup} holds single-key watchers in a map by key and range watchers in an
  * {@link IntervalSet}; {@link WatcherGroup.watcherSetByKey} answers "who watches this key".
  */
+import { keyString } from "../storage/backend.js";
 import type { Event } from "./mvccpb.js";
 import type { Watcher } from "./watcher.js";
 
@@ -77,10 +78,7 @@ export function newWatcherBatch(wg: WatcherGroup, evs: readonly Event[], maxRevs
 
 /** An event's key as a binary string. */
 export function keyOf(ev: Event): string {
-  const k = ev.kv.key;
-  let s = "";
-  for (let i = 0; i < k.length; i += 8192) s += String.fromCharCode(...k.subarray(i, i + 8192));
-  return s;
+  return keyString(ev.kv.key);
 }
 
 /** Orders exclusive ends, "" (unbounded) last. */

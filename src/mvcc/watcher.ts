@@ -16,6 +16,7 @@
  * watches every key ≥ `key`; otherwise `[key, end)`. Keys are held as binary strings (one char per
  * byte, so string order is byte order), the unbounded end as "".
  */
+import { keyString } from "../storage/backend.js";
 import { MvccError } from "./errors.js";
 import { EventType, type Event, type KeyValue } from "./mvccpb.js";
 
@@ -65,7 +66,7 @@ export interface WatchResponse {
 /** One stable line per response, for tests and logs. */
 export function describeWatchResponse(r: WatchResponse): string {
   const evs = r.events.map((e) => {
-    const k = String.fromCharCode(...e.kv.key);
+    const k = keyString(e.kv.key);
     return `${e.type === EventType.DELETE ? "DELETE" : "PUT"} ${JSON.stringify(k)}@${e.kv.modRevision}`;
   });
   const compact = r.compactRevision !== 0 ? ` compact=${r.compactRevision}` : "";
@@ -112,12 +113,7 @@ export interface Watchable {
   rev(): number;
 }
 
-/** A key as a binary string (one char per byte); string order is then byte order. */
-export function keyString(b: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < b.length; i += 8192) s += String.fromCharCode(...b.subarray(i, i + 8192));
-  return s;
-}
+export { keyString };
 
 /**
  * One watcher (etcd's `watcher`). Owned by the store, which moves it between its synced, unsynced

@@ -156,6 +156,23 @@ export interface Backend {
   close(): Promise<void>;
 }
 
+/**
+ * A byte key as a binary string, one char (code 0–255) per byte, so it can key a Map or Set; string
+ * order (`<`) of two such strings is {@link compareBytes} order of the keys.
+ */
+export function keyString(key: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < key.length; i += 8192) s += String.fromCharCode(...key.subarray(i, i + 8192));
+  return s;
+}
+
+/** The bytes of a {@link keyString}. */
+export function keyStringBytes(s: string): Uint8Array {
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < out.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}
+
 /** Unsigned lexicographic order of bytes, a prefix first: <0, 0, >0 like Go's bytes.Compare. */
 export function compareBytes(a: Uint8Array, b: Uint8Array): number {
   const n = Math.min(a.length, b.length);

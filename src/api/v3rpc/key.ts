@@ -2,6 +2,7 @@
  * The request checks of etcd's KV service (server/etcdserver/api/v3rpc/key.go): what a request must
  * satisfy before it is proposed. Each returns the rpctypes error to answer with, or undefined.
  */
+import { compareBytes, keyString } from "../../storage/backend.js";
 import {
   SortOrder,
   SortTarget,
@@ -77,15 +78,6 @@ export function checkRequestOp(u: RequestOp, maxTxnOps: number): EtcdError | und
   return ErrGRPCKeyNotFound;
 }
 
-/** Unsigned lexicographic order of byte strings, a prefix first. */
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    if (a[i] !== b[i]) return a[i]! - b[i]!;
-  }
-  return a.length - b.length;
-}
-
 /** A deleted interval `[begin, end)`; `end` undefined is the single key `begin`. */
 interface Interval {
   begin: Uint8Array;
@@ -104,13 +96,6 @@ function deleted(dels: readonly Interval[], key: Uint8Array): boolean {
     } else if (compareBytes(iv.begin, key) <= 0 && compareBytes(key, iv.end) < 0) return true;
   }
   return false;
-}
-
-/** Keys as Map keys: one char per byte. */
-function keyString(k: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < k.length; i += 8192) s += String.fromCharCode(...k.subarray(i, i + 8192));
-  return s;
 }
 
 export interface Intervals {
