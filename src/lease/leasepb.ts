@@ -8,8 +8,7 @@
  * message Lease { int64 ID = 1; int64 TTL = 2; int64 RemainingTTL = 3; }
  * ```
  */
-// protobufjs/minimal, named by its file: the package has no exports map (see src/raft/codec.ts).
-import protobuf from "protobufjs/minimal.js";
+import { Reader, readInt64 as readI64, readInt64Num, VARINT, writeInt64 as writeI64, writeInt64Num, Writer } from "../pb/wire.js";
 import type { LeaseID } from "./lease-item.js";
 
 export interface LeasePb {
@@ -20,50 +19,11 @@ export interface LeasePb {
   remainingTtl: number;
 }
 
-const { Writer, Reader } = protobuf;
-type Writer = protobuf.Writer;
-type Reader = protobuf.Reader;
-
-const VARINT = 0;
-const int64Min = -(1n << 63n);
-const int64Max = (1n << 63n) - 1n;
-
-function writeInt64(w: Writer, field: number, v: bigint): void {
-  if (v === 0n) return;
-  if (v < int64Min || v > int64Max) throw new RangeError(`leasepb: int64 out of range: ${v}`);
-  const u = BigInt.asUintN(64, v);
-  w.uint32((field << 3) | VARINT).uint64({
-    low: Number(u & 0xffff_ffffn) | 0,
-    high: Number(u >> 32n) | 0,
-    unsigned: true,
-  } as never);
-}
-
-function writeNum(w: Writer, field: number, v: number): void {
-  if (!Number.isSafeInteger(v)) throw new RangeError(`leasepb: not a safe integer: ${v}`);
-  writeInt64(w, field, BigInt(v));
-}
-
-function readInt64(r: Reader): bigint {
-  let result = 0n;
-  let shift = 0n;
-  for (let i = 0; i < 10; i++) {
-    if (r.pos >= r.len) throw new RangeError("leasepb: truncated varint");
-    const b = r.buf[r.pos++]!;
-    result |= BigInt(b & 0x7f) << shift;
-    if (b < 0x80) return BigInt.asIntN(64, result);
-    shift += 7n;
-  }
-  throw new RangeError("leasepb: varint too long");
-}
-
-function readNum(r: Reader): number {
-  const v = readInt64(r);
-  if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < -BigInt(Number.MAX_SAFE_INTEGER)) {
-    throw new RangeError(`leasepb: value ${v} outside the safe integer range`);
-  }
-  return Number(v);
-}
+const pkg = "leasepb";
+const writeInt64 = (w: Writer, field: number, v: bigint): void => writeI64(w, field, v, pkg);
+const writeNum = (w: Writer, field: number, v: number): void => writeInt64Num(w, field, v, pkg);
+const readInt64 = (r: Reader): bigint => readI64(r, pkg);
+const readNum = (r: Reader): number => readInt64Num(r, pkg);
 
 /** gogoproto's bytes of a leasepb.Lease. */
 export function encodeLease(l: LeasePb): Uint8Array {

@@ -5,8 +5,17 @@
  * `key` bucket under the revision, so hashes over the backend are computed on the same bytes etcd
  * writes.
  */
-// protobufjs/minimal, named by its file: the package has no exports map (see src/raft/codec.ts).
-import protobuf from "protobufjs/minimal.js";
+import {
+  LEN,
+  Reader,
+  readInt64 as readI64,
+  readInt64Num,
+  VARINT,
+  writeBytes,
+  writeInt64 as writeI64,
+  writeInt64Num,
+  Writer,
+} from "../pb/wire.js";
 
 export interface KeyValue {
   /** The key; never empty in a stored revision. */
@@ -47,56 +56,11 @@ export function newKeyValue(fields: Partial<KeyValue> = {}): KeyValue {
   };
 }
 
-const { Writer, Reader } = protobuf;
-type Writer = protobuf.Writer;
-type Reader = protobuf.Reader;
-
-const VARINT = 0;
-const LEN = 2;
-const int64Min = -(1n << 63n);
-const int64Max = (1n << 63n) - 1n;
-
-function writeInt64(w: Writer, field: number, v: bigint): void {
-  if (v === 0n) return;
-  if (v < int64Min || v > int64Max) throw new RangeError(`mvccpb: int64 out of range: ${v}`);
-  const u = BigInt.asUintN(64, v);
-  w.uint32((field << 3) | VARINT).uint64({
-    low: Number(u & 0xffff_ffffn) | 0,
-    high: Number(u >> 32n) | 0,
-    unsigned: true,
-  } as never);
-}
-
-function writeNum(w: Writer, field: number, v: number): void {
-  if (v === 0) return;
-  if (!Number.isSafeInteger(v)) throw new RangeError(`mvccpb: not a safe integer: ${v}`);
-  writeInt64(w, field, BigInt(v));
-}
-
-function writeBytes(w: Writer, field: number, b: Uint8Array): void {
-  if (b.length > 0) w.uint32((field << 3) | LEN).bytes(b);
-}
-
-function readInt64(r: Reader): bigint {
-  let result = 0n;
-  let shift = 0n;
-  for (let i = 0; i < 10; i++) {
-    if (r.pos >= r.len) throw new RangeError("mvccpb: truncated varint");
-    const b = r.buf[r.pos++]!;
-    result |= BigInt(b & 0x7f) << shift;
-    if (b < 0x80) return BigInt.asIntN(64, result);
-    shift += 7n;
-  }
-  throw new RangeError("mvccpb: varint too long");
-}
-
-function readNum(r: Reader): number {
-  const v = readInt64(r);
-  if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < -BigInt(Number.MAX_SAFE_INTEGER)) {
-    throw new RangeError(`mvccpb: value ${v} outside the safe integer range`);
-  }
-  return Number(v);
-}
+const pkg = "mvccpb";
+const writeInt64 = (w: Writer, field: number, v: bigint): void => writeI64(w, field, v, pkg);
+const writeNum = (w: Writer, field: number, v: number): void => writeInt64Num(w, field, v, pkg);
+const readInt64 = (r: Reader): bigint => readI64(r, pkg);
+const readNum = (r: Reader): number => readInt64Num(r, pkg);
 
 function encodeKeyValueTo(w: Writer, kv: KeyValue): void {
   writeBytes(w, 1, kv.key);

@@ -200,7 +200,7 @@ export class WatchStream implements WatchSink {
 
   constructor(
     private readonly watchable: Watchable,
-    /** Buffer capacity in responses (etcd's chanBufLen); at least 1. */
+    /** Capacity of the queue, in responses (etcd's chanBufLen); at least 1. */
     readonly cap: number = chanBufLen,
   ) {
     if (!(cap >= 1)) throw new Error(`mvcc: watch stream buffer must hold at least one response, got ${cap}`);
