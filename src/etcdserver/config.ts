@@ -113,9 +113,9 @@ export function requestTimeoutMs(c: ServerConfig): number {
   return 5000 + 2 * c.electionMs;
 }
 
-/** etcd's minimum lease TTL: ceil(3 × election ticks × tick / 2) in seconds = ceil(1.5 × election timeout). */
+/** etcd's minimum lease TTL in seconds: ceil(⌊3 × election ticks / 2⌋ × tick), about 1.5 × election timeout. */
 export function minLeaseTTLSeconds(c: ServerConfig): number {
-  return Math.ceil((3 * electionTicks(c) * c.tickMs) / 2 / 1000);
+  return Math.ceil((Math.floor((3 * electionTicks(c)) / 2) * c.tickMs) / 1000);
 }
 
 /** The backend quota in bytes (0 in the config means the default). */
