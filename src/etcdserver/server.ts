@@ -1,0 +1,919 @@
+/**
+ * EtcdServer (etcd server/etcdserver/server.go, raft.go, v3_server.go): one member. It drives the
+ * Raft core (ticks, the Ready loop: persist → send → apply → advance), proposes requests with ids and
+ * waits for their apply, serves linearizable reads through batched ReadIndex rounds, drives the
+ * lessor's expiry and checkpoints while leader, the quota and alarms, and auto-compaction.
+ *
+ * Single-threaded: every state change happens in one JavaScript turn; only persistence (and in later
+ * issues, the network) is awaited, inside the Ready loop, which runs one Ready at a time.
+ *
+ * Storage: the raft log lives in a MemoryStorage; until the durability issue lands nothing is written
+ * to disk (`persist` is where the WAL will go), so a restart starts a new cluster.
+ */
+import {
+  AlarmAction,
+  AlarmType,
+  newDefragmentResponse,
+  newHashKVResponse,
+  newHashResponse,
+  newLeaseLeasesResponse,
+  newLeaseTimeToLiveResponse,
+  newMember as newPbMember,
+  newMemberListResponse,
+  newResponseHeader,
+  newStatusResponse,
+  type AlarmRequest,
+  type AlarmResponse,
+  type CompactionRequest,
+  type CompactionResponse,
+  type DefragmentResponse,
+  type DeleteRangeRequest,
+  type DeleteRangeResponse,
+  type HashKVRequest,
+  type HashKVResponse,
+  type HashResponse,
+  type LeaseGrantRequest,
+  type LeaseGrantResponse,
+  type LeaseLeasesResponse,
+  type LeaseRevokeRequest,
+  type LeaseRevokeResponse,
+  type LeaseTimeToLiveRequest,
+  type LeaseTimeToLiveResponse,
+  type MemberListResponse,
+  type PutRequest,
+  type PutResponse,
+  type RangeRequest,
+  type RangeResponse,
+  type ResponseHeader,
+  type StatusResponse,
+  type TxnRequest,
+  type TxnResponse,
+} from "../api/etcdserverpb/rpc.js";
+import { decodeInternalRaftRequest, encodeInternalRaftRequest } from "../api/etcdserverpb/codec.js";
+import { newInternalRaftRequest, newRequestHeader, type InternalRaftRequest } from "../api/etcdserverpb/raft-internal.js";
+import { ErrGRPCNoSpace } from "../api/v3rpc/rpctypes.js";
+import { ErrLeaseExpiredPendingRevoke, ErrLeaseNotFound } from "../lease/errors.js";
+import { leaseItemKey } from "../lease/lease-item.js";
+import { newLessor, type Lessor } from "../lease/lessor.js";
+import { MvccError } from "../mvcc/errors.js";
+import { newWatchableStore, type WatchableStore } from "../mvcc/watchable-store.js";
+import type { Clock } from "../platform.js";
+import { Generator } from "../pkg/idutil.js";
+import { Registry } from "../pkg/metrics.js";
+import {
+  decodeConfChange,
+  decodeConfChangeV2,
+  EntryType,
+  ErrProposalDropped,
+  MemoryStorage,
+  RawNode,
+  seededRandom,
+  StateType,
+  type ConfState,
+  type Entry,
+  type Ready,
+} from "../raft/index.js";
+import { discardLogger, type Logger } from "../raft/logger.js";
+import type { Backend } from "../storage/backend.js";
+import { withPreCommitHook } from "../storage/hooks.js";
+import { MemoryBackend } from "../storage/memory-backend.js";
+import { AlarmStore, describeAlarmMember } from "./alarm.js";
+import type { EtcdServerAPI } from "./api.js";
+import { applyInternalRaftRequest, type ApplyResult } from "./apply.js";
+import { ConsistentIndexer } from "./cindex.js";
+import { PeriodicCompactor, RevisionCompactor, type Compactor } from "./compactor.js";
+import {
+  electionTicks,
+  minLeaseTTLSeconds,
+  quotaBytes,
+  requestTimeoutMs,
+  type ServerConfig,
+} from "./config.js";
+import {
+  ErrLeaderChanged,
+  ErrNoLeader,
+  ErrStopped,
+  ErrTimeout,
+  ErrTimeoutDueToLeaderFail,
+  ErrTooManyRequests,
+  ErrRequestTooLarge,
+} from "./errors.js";
+import { newClusterFromURLsMap, type RaftCluster } from "./membership/cluster.js";
+import { idString } from "./membership/member.js";
+import { BackendQuota, type QuotaRequest } from "./quota.js";
+import { isTxnReadonly, isTxnSerializable, range as applyRange, txn as applyTxn } from "./txn.js";
+import { ServerVersion, ClusterVersion } from "./version.js";
+import { Wait, WaitTime } from "./wait.js";
+
+/** etcd's maxGapBetweenApplyAndCommitIndex: proposals are refused while apply lags this far. */
+export const maxGapBetweenApplyAndCommitIndex = 5000;
+/** etcd's readIndexRetryTime (ms): a ReadIndex round unanswered this long is asked again. */
+export const readIndexRetryTime = 500;
+/** How often the leader looks for expired leases and due checkpoints (etcd's lessor loop, ms). */
+export const leaseLoopInterval = 500;
+/** Raft log entries kept behind a raft snapshot, for slow followers (etcd's DefaultSnapshotCatchUpEntries). */
+export const snapshotCatchUpEntries = 5000;
+/** Raft's per-message limits as etcd sets them. */
+const maxSizePerMsg = 1024 * 1024;
+const maxInflightMsgs = 512;
+
+export interface ServerDeps {
+  clock: Clock;
+  logger?: Logger;
+  /** The Backend (etcd's bbolt db); a MemoryBackend when absent. The server closes it on stop. */
+  backend?: Backend;
+  /** Wall-clock ms since the epoch, for id generation (default Date.now). */
+  wallClock?: () => number;
+  /** Seed of raft's election randomness (default: random). */
+  seed?: number;
+}
+
+interface ReadWaiter {
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+export class EtcdServer implements EtcdServerAPI {
+  readonly cfg: ServerConfig;
+  readonly id: bigint;
+  readonly cluster: RaftCluster;
+  readonly kv: WatchableStore;
+  readonly lessor: Lessor;
+  readonly alarms: AlarmStore;
+  readonly metricsRegistry = new Registry();
+
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly be: Backend;
+  private readonly storage = new MemoryStorage();
+  private readonly node: RawNode;
+  private readonly cindex = new ConsistentIndexer();
+  private readonly reqIDGen: Generator;
+  private readonly w = new Wait<ApplyResult>();
+  private readonly applyWait = new WaitTime();
+  private readonly quota: BackendQuota;
+  private compactor: Compactor | undefined;
+
+  private appliedIndex = 0;
+  private committedIndex = 0;
+  private snapshotIndex = 0;
+  private confState: ConfState | undefined;
+  private lead = 0n;
+  private leadElectedTime = 0;
+  private stopped = false;
+  private readyRunning = false;
+  private readyAgain = false;
+  private readyIdle: Promise<void> = Promise.resolve();
+  private cancelTick: (() => void) | undefined;
+  private cancelLeaseLoop: (() => void) | undefined;
+
+  /** Proposals waiting for a leader: raft drops proposals while there is none (etcd's Propose blocks). */
+  private pendingProposals: { data: Uint8Array; id: bigint; reject: (e: Error) => void }[] = [];
+  /** Reads waiting for the next ReadIndex round, and the round in flight. */
+  private pendingReads: ReadWaiter[] = [];
+  private readRound: { ctx: Uint8Array; waiters: ReadWaiter[]; cancelRetry: () => void; cancelTimeout: () => void } | undefined;
+  private leaderChangedListeners = new Set<() => void>();
+  private readyResolve!: () => void;
+  /** Resolves once this member's attributes are published through raft (etcd's ReadyNotify). */
+  readonly ready: Promise<void> = new Promise((r) => (this.readyResolve = r));
+
+  private readonly mHasLeader;
+  private readonly mLeaderChanges;
+  private readonly mProposalsPending;
+  private readonly mProposalsFailed;
+
+  private constructor(cfg: ServerConfig, deps: ServerDeps, cluster: RaftCluster, id: bigint) {
+    this.cfg = cfg;
+    this.clock = deps.clock;
+    this.logger = deps.logger ?? discardLogger;
+    this.cluster = cluster;
+    this.id = id;
+    this.reqIDGen = new Generator(id, (deps.wallClock ?? Date.now)());
+    const raw = deps.backend ?? new MemoryBackend();
+    this.be = withPreCommitHook(raw, (tx) => this.cindex.unsafeSave(tx));
+    {
+      const tx = this.be.readTx();
+      this.cindex.load(tx);
+      tx.end();
+    }
+    this.lessor = newLessor(this.be, {
+      now: () => this.clock.now(),
+      minLeaseTTL: minLeaseTTLSeconds(cfg),
+      checkpointPersist: cfg.leaseCheckpointPersist,
+    });
+    this.kv = newWatchableStore(this.be, this.lessor, {
+      compactionBatchLimit: cfg.compactionBatchLimit,
+      logger: this.logger,
+      sleep: (ms) => new Promise((resolve) => this.clock.setTimer(ms, resolve)),
+    });
+    this.alarms = new AlarmStore(this.be);
+    this.quota = new BackendQuota(() => this.be.size(), quotaBytes(cfg));
+    if (cfg.leaseCheckpoint) {
+      this.lessor.setCheckpointer((cps) => {
+        if (!this.isLeader()) return;
+        const req = newInternalRaftRequest({
+          leaseCheckpoint: { checkpoints: cps.map((c) => ({ ID: c.id, remainingTTL: c.remainingTtl })) },
+        });
+        this.raftRequest(req).catch((err: Error) => this.logger.warn(`failed to checkpoint leases: ${err.message}`));
+      });
+    }
+    const seed = deps.seed ?? crypto.getRandomValues(new Uint32Array(1))[0]!;
+    this.node = new RawNode({
+      id,
+      electionTick: electionTicks(cfg),
+      heartbeatTick: 1,
+      storage: this.storage,
+      rand: seededRandom(seed),
+      maxSizePerMsg,
+      maxInflightMsgs,
+      checkQuorum: true,
+      preVote: cfg.preVote,
+      logger: this.logger,
+    });
+    this.appliedIndex = this.cindex.consistentIndex();
+
+    const r = this.metricsRegistry;
+    this.mHasLeader = r.gauge("etcd_server_has_leader", "Whether or not a leader exists. 1 is existence, 0 is not.");
+    this.mLeaderChanges = r.counter("etcd_server_leader_changes_seen_total", "The number of leader changes seen.");
+    this.mProposalsPending = r.gauge("etcd_server_proposals_pending", "The current number of pending proposals to commit.");
+    this.mProposalsFailed = r.counter("etcd_server_proposals_failed_total", "The total number of failed proposals seen.");
+    r.gaugeFunc("etcd_server_is_leader", "Whether or not this member is a leader. 1 if is, 0 otherwise.", () => (this.isLeader() ? 1 : 0));
+    r.gaugeFunc("etcd_server_proposals_committed_total", "The total number of consensus proposals committed.", () => this.committedIndex);
+    r.gaugeFunc("etcd_server_proposals_applied_total", "The total number of consensus proposals applied.", () => this.appliedIndex);
+    r.gauge("etcd_server_id", "Server or member ID in hexadecimal format. 1 for 'server_id' label with current ID.", { server_id: idString(id) }).set(1);
+    r.gauge("etcd_server_version", "Which version is running. 1 for 'server_version' label with current version.", { server_version: ServerVersion }).set(1);
+    r.gauge("etcd_cluster_version", "Which version is running. 1 for 'cluster_version' label with current cluster version", { cluster_version: ClusterVersion }).set(1);
+    r.gaugeFunc("etcd_mvcc_db_total_size_in_bytes", "Total size of the underlying database physically allocated in bytes.", () => this.be.size());
+    r.gaugeFunc("etcd_mvcc_db_total_size_in_use_in_bytes", "Total size of the underlying database logically in use in bytes.", () => this.be.sizeInUse());
+    r.gaugeFunc("etcd_debugging_mvcc_current_revision", "The current revision of store.", () => this.kv.rev());
+    r.gaugeFunc("etcd_debugging_mvcc_compact_revision", "The revision of the last compaction in store.", () => Math.max(0, this.kv.firstRev()));
+    r.gaugeFunc("etcd_debugging_mvcc_watcher_total", "Total number of watchers.", () => this.kv.synced.size() + this.kv.unsynced.size() + this.kv.victimCount());
+    r.gaugeFunc("etcd_debugging_mvcc_keys_total", "Total number of keys.", () => this.kv.kvindex.size());
+    r.gaugeFunc("etcd_server_quota_backend_bytes", "Current backend storage quota size in bytes.", () => quotaBytes(cfg));
+  }
+
+  /** Bootstraps a new single- or multi-member cluster from the configuration and starts the member. */
+  static async start(cfg: ServerConfig, deps: ServerDeps): Promise<EtcdServer> {
+    const cluster = await newClusterFromURLsMap(cfg.initialClusterToken, cfg.initialCluster);
+    const local = cluster.memberByName(cfg.name);
+    if (local === undefined) {
+      throw new Error(`couldn't find local name "${cfg.name}" in the initial cluster configuration`);
+    }
+    const s = new EtcdServer(cfg, deps, cluster, local.id);
+    const peers = cluster.memberList().map((m) => ({
+      id: m.id,
+      context: new TextEncoder().encode(JSON.stringify({ id: m.id.toString(), peerURLs: m.peerURLs, name: m.name, isLearner: m.isLearner })),
+    }));
+    s.node.bootstrap(peers);
+    s.logger.info(
+      `starting etcd member ${idString(s.id)} in cluster ${idString(cluster.clusterID)} (${peers.length} member${peers.length === 1 ? "" : "s"})`,
+    );
+    s.run();
+    return s;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Running: ticks, the Ready loop, apply.
+
+  private run(): void {
+    // etcd's adjustTicks: a single-member cluster elects itself at once.
+    if (this.cluster.members.size === 1) this.node.campaign();
+    else if (this.cfg.initialElectionTickAdvance) {
+      for (let i = 0; i < electionTicks(this.cfg) - 2; i++) this.node.tick();
+    }
+    const tick = (): void => {
+      if (this.stopped) return;
+      this.node.tick();
+      this.kick();
+      this.cancelTick = this.clock.setTimer(this.cfg.tickMs, tick);
+    };
+    this.cancelTick = this.clock.setTimer(this.cfg.tickMs, tick);
+    const leaseLoop = (): void => {
+      if (this.stopped) return;
+      this.revokeExpiredLeases();
+      if (this.isLeader()) this.lessor.checkpointScheduledLeases();
+      this.cancelLeaseLoop = this.clock.setTimer(leaseLoopInterval, leaseLoop);
+    };
+    this.cancelLeaseLoop = this.clock.setTimer(leaseLoopInterval, leaseLoop);
+    this.kv.start((ms, fn) => this.clock.setTimer(ms, fn));
+    this.startCompactor();
+    this.kick();
+    void this.publish();
+  }
+
+  private startCompactor(): void {
+    const { autoCompactionMode: mode, autoCompactionRetention: retention } = this.cfg;
+    if (retention <= 0) return;
+    const c = { compact: (rev: number) => this.compactInternal(rev) };
+    this.compactor =
+      mode === "revision"
+        ? new RevisionCompactor(retention, () => this.kv.rev(), c, this.clock, this.logger)
+        : new PeriodicCompactor(retention, () => this.kv.rev(), c, this.clock, this.logger);
+    this.compactor.run();
+    this.compactor.pause();
+  }
+
+  /** Schedules the Ready loop (coalescing: one loop runs at a time and re-checks before it stops). */
+  private kick(): void {
+    if (this.stopped) return;
+    if (this.readyRunning) {
+      this.readyAgain = true;
+      return;
+    }
+    this.readyRunning = true;
+    this.readyIdle = this.readyLoop().catch((err: unknown) => {
+      // A failure here is a broken invariant (etcd panics); stop rather than serve wrong answers.
+      this.logger.error(`etcdserver: ready loop failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+      void this.stop();
+    });
+  }
+
+  private async readyLoop(): Promise<void> {
+    try {
+      do {
+        this.readyAgain = false;
+        while (!this.stopped && this.node.hasReady()) {
+          const rd = this.node.ready();
+          await this.handleReady(rd);
+          this.node.advance(rd);
+        }
+      } while (this.readyAgain && !this.stopped);
+    } finally {
+      this.readyRunning = false;
+    }
+  }
+
+  private async handleReady(rd: Ready): Promise<void> {
+    if (rd.softState) this.updateLeadership(rd.softState.lead, rd.softState.raftState);
+    if (rd.hardState.commit > this.committedIndex) this.committedIndex = rd.hardState.commit;
+    // Persist before applying or sending (the WAL goes here with the durability issue).
+    if (rd.snapshot.metadata.index !== 0) this.storage.applySnapshot(rd.snapshot);
+    if (rd.hardState.term !== 0) this.storage.setHardState(rd.hardState);
+    if (rd.entries.length > 0) this.storage.append(rd.entries);
+    this.applyEntries(rd.committedEntries);
+    for (const rs of rd.readStates) this.onReadState(rs.index, rs.requestCtx);
+    // Messages: a single member sends none; the transport comes with the cluster issue.
+    this.maybeTriggerSnapshot();
+  }
+
+  private updateLeadership(lead: bigint, state: StateType): void {
+    const wasLeader = this.lead === this.id;
+    if (lead !== this.lead) {
+      if (lead !== 0n) this.mLeaderChanges.inc();
+      this.lead = lead;
+      this.mHasLeader.set(lead !== 0n ? 1 : 0);
+      if (lead !== 0n) this.leadElectedTime = this.clock.now();
+      for (const l of this.leaderChangedListeners) l();
+      if (lead !== 0n) this.logger.info(`raft.node: ${idString(this.id)} elected leader ${idString(lead)} at term ${this.node.raft.term}`);
+      else this.logger.info(`raft.node: ${idString(this.id)} lost leader`);
+    }
+    const isLeader = state === StateType.StateLeader;
+    if (isLeader && !wasLeader) {
+      // etcd's updateLeadership: leases get a fresh election timeout; compaction resumes.
+      this.lessor.promote(this.cfg.electionMs);
+      this.compactor?.resume();
+    } else if (!isLeader && wasLeader) {
+      this.lessor.demote();
+      this.compactor?.pause();
+    }
+    if (lead !== 0n) this.flushPendingProposals();
+  }
+
+  private applyEntries(ents: Entry[]): void {
+    for (const e of ents) {
+      if (e.index <= this.appliedIndex) continue;
+      switch (e.type) {
+        case EntryType.EntryNormal:
+          this.applyEntryNormal(e);
+          break;
+        case EntryType.EntryConfChange: {
+          const cc = decodeConfChange(e.data);
+          this.cindex.setConsistentIndex(e.index, e.term);
+          this.confState = this.node.applyConfChange(cc);
+          break;
+        }
+        case EntryType.EntryConfChangeV2: {
+          const cc = decodeConfChangeV2(e.data);
+          this.cindex.setConsistentIndex(e.index, e.term);
+          this.confState = this.node.applyConfChange(cc);
+          break;
+        }
+      }
+      this.appliedIndex = e.index;
+      this.applyWait.trigger(e.index);
+    }
+  }
+
+  private applyEntryNormal(e: Entry): void {
+    this.cindex.setConsistentIndex(e.index, e.term);
+    if (e.data.length === 0) return; // a new leader's empty entry
+    const req = decodeInternalRaftRequest(e.data);
+    const id = req.header && req.header.ID !== 0n ? req.header.ID : req.ID;
+    const result = applyInternalRaftRequest(
+      { kv: this.kv, lessor: this.lessor, alarms: this.alarms, cluster: this.cluster },
+      req,
+    );
+    this.w.trigger(id, result);
+  }
+
+  /** Compacts the in-memory raft log every --snapshot-count applied entries, keeping catch-up entries. */
+  private maybeTriggerSnapshot(): void {
+    if (this.appliedIndex - this.snapshotIndex <= this.cfg.snapshotCount) return;
+    this.storage.createSnapshot(this.appliedIndex, this.confState, new Uint8Array(0));
+    this.snapshotIndex = this.appliedIndex;
+    const compactIndex = this.appliedIndex - snapshotCatchUpEntries;
+    if (compactIndex > this.storage.firstIndex()) this.storage.compact(compactIndex);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Proposals.
+
+  isLeader(): boolean {
+    return this.lead !== 0n && this.lead === this.id;
+  }
+
+  leader(): bigint {
+    return this.lead;
+  }
+
+  /** etcd's raftRequest(Once): proposes `r` with a new id and waits for its apply. */
+  private async raftRequest(r: InternalRaftRequest): Promise<ApplyResult> {
+    if (this.stopped) throw ErrStopped;
+    if (this.committedIndex > this.appliedIndex + maxGapBetweenApplyAndCommitIndex) throw ErrTooManyRequests;
+    const id = this.reqIDGen.next();
+    r.header = newRequestHeader({ ID: id });
+    const data = encodeInternalRaftRequest(r);
+    if (data.length > this.cfg.maxRequestBytes) throw ErrRequestTooLarge;
+    const start = this.clock.now();
+    const result = this.w.register(id);
+    let failed: Error | undefined;
+    const dropped = new Promise<never>((_, reject) => {
+      this.propose(data, id, (e) => reject(e));
+    });
+    dropped.catch(() => {});
+    this.mProposalsPending.inc();
+    let cancelTimer: (() => void) | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      cancelTimer = this.clock.setTimer(requestTimeoutMs(this.cfg), () => reject(this.parseProposeTimeout(start)));
+    });
+    try {
+      const res = await Promise.race([result, dropped, timeout]);
+      if (res === undefined) throw ErrStopped;
+      return res;
+    } catch (err) {
+      failed = err as Error;
+      this.w.trigger(id, undefined);
+      throw err;
+    } finally {
+      cancelTimer?.();
+      this.mProposalsPending.dec();
+      if (failed) this.mProposalsFailed.inc();
+    }
+  }
+
+  /** Proposes now if there is a leader, else queues until one appears. */
+  private propose(data: Uint8Array, id: bigint, reject: (e: Error) => void): void {
+    if (this.lead === 0n) {
+      this.pendingProposals.push({ data, id, reject });
+      return;
+    }
+    try {
+      this.node.propose(data);
+    } catch (err) {
+      if (err === ErrProposalDropped) return reject(ErrProposalDropped);
+      throw err;
+    }
+    this.kick();
+  }
+
+  private flushPendingProposals(): void {
+    const pending = this.pendingProposals;
+    this.pendingProposals = [];
+    for (const p of pending) {
+      if (!this.w.isRegistered(p.id)) continue; // timed out meanwhile
+      this.propose(p.data, p.id, p.reject);
+    }
+  }
+
+  /** etcd's parseProposeCtxErr for a deadline. */
+  private parseProposeTimeout(start: number): Error {
+    const prevLeadLost = this.leadElectedTime - 2 * electionTicks(this.cfg) * this.cfg.tickMs;
+    if (start > prevLeadLost && start < this.leadElectedTime) return ErrTimeoutDueToLeaderFail;
+    return ErrTimeout;
+  }
+
+  /** Runs `r` through raft and returns its response, or throws the apply error. */
+  private async raftRequestResp<T>(r: InternalRaftRequest): Promise<T> {
+    const res = await this.raftRequest(r);
+    if (res.err) throw res.err;
+    return this.fillHeader(res.resp as { header?: ResponseHeader }) as T;
+  }
+
+  /** etcd's header.fill: cluster and member ids and the term; the revision if apply left it 0. */
+  private fillHeader<T extends { header?: ResponseHeader }>(resp: T): T {
+    const h = resp.header ?? newResponseHeader();
+    h.clusterId = this.cluster.clusterID;
+    h.memberId = this.id;
+    h.raftTerm = this.node.raft.term;
+    if (h.revision === 0) h.revision = this.kv.rev();
+    resp.header = h;
+    return resp;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Linearizable reads (etcd's linearizableReadLoop).
+
+  /** Resolves once the local store has applied everything committed when the call was made. */
+  linearizableReadNotify(): Promise<void> {
+    if (this.stopped) return Promise.reject(ErrStopped);
+    return new Promise((resolve, reject) => {
+      this.pendingReads.push({ resolve, reject });
+      this.startReadRound();
+    });
+  }
+
+  private startReadRound(): void {
+    if (this.readRound !== undefined || this.pendingReads.length === 0) return;
+    const waiters = this.pendingReads;
+    this.pendingReads = [];
+    const ctx = new Uint8Array(8);
+    new DataView(ctx.buffer).setBigUint64(0, this.reqIDGen.next(), false);
+    const fail = (err: Error): void => {
+      if (this.readRound?.ctx !== ctx) return;
+      this.endReadRound();
+      for (const w of waiters) w.reject(err);
+      this.startReadRound();
+    };
+    const send = (): void => {
+      this.node.readIndex(ctx);
+      this.kick();
+    };
+    const retry = (): (() => void) =>
+      this.clock.setTimer(readIndexRetryTime, () => {
+        if (this.readRound?.ctx !== ctx) return;
+        send();
+        this.readRound.cancelRetry = retry();
+      });
+    const onLeaderChange = (): void => fail(ErrLeaderChanged);
+    this.leaderChangedListeners.add(onLeaderChange);
+    this.readRound = {
+      ctx,
+      waiters,
+      cancelRetry: retry(),
+      cancelTimeout: this.clock.setTimer(requestTimeoutMs(this.cfg), () => fail(ErrTimeout)),
+    };
+    const round = this.readRound;
+    const origEnd = round.cancelTimeout;
+    round.cancelTimeout = () => {
+      origEnd();
+      this.leaderChangedListeners.delete(onLeaderChange);
+    };
+    send();
+  }
+
+  private endReadRound(): void {
+    const r = this.readRound;
+    if (r === undefined) return;
+    r.cancelRetry();
+    r.cancelTimeout();
+    this.readRound = undefined;
+  }
+
+  private onReadState(index: number, ctx: Uint8Array): void {
+    const r = this.readRound;
+    if (r === undefined || !bytesEqual(r.ctx, ctx)) return;
+    this.endReadRound();
+    const waiters = r.waiters;
+    void this.applyWait.wait(index).then(() => {
+      for (const w of waiters) w.resolve();
+    });
+    this.startReadRound();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Leases (server side of the lessor).
+
+  private revokeExpiredLeases(): void {
+    if (!this.isLeader()) return;
+    for (const l of this.lessor.expiredLeases()) {
+      const req = newInternalRaftRequest({ leaseRevoke: { ID: l.id } });
+      this.raftRequest(req).then(
+        (res) => {
+          if (res.err && res.err.name !== "ErrLeaseNotFound") this.logger.warn(`failed to revoke lease ${l.id.toString(16)}: ${res.err.message}`);
+        },
+        (err: Error) => this.logger.warn(`failed to revoke lease ${l.id.toString(16)}: ${err.message}`),
+      );
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The client API (EtcdServerAPI).
+
+  async range(r: RangeRequest): Promise<RangeResponse> {
+    if (!r.serializable) await this.linearizableReadNotify();
+    const resp = applyRange(this.kv, r);
+    if (resp instanceof MvccError) throw resp;
+    return this.fillHeader(resp);
+  }
+
+  async put(r: PutRequest): Promise<PutResponse> {
+    await this.checkQuota({ put: r });
+    return this.raftRequestResp(newInternalRaftRequest({ put: r }));
+  }
+
+  deleteRange(r: DeleteRangeRequest): Promise<DeleteRangeResponse> {
+    return this.raftRequestResp(newInternalRaftRequest({ deleteRange: r }));
+  }
+
+  async txn(r: TxnRequest): Promise<TxnResponse> {
+    if (isTxnReadonly(r)) {
+      // etcd serves read-only txns locally, after a ReadIndex unless every range is serializable.
+      if (!isTxnSerializable(r)) await this.linearizableReadNotify();
+      const resp = applyTxn(this.kv, this.lessor, r);
+      if (resp instanceof Error) throw resp;
+      return this.fillHeader(resp);
+    }
+    await this.checkQuota({ txn: r });
+    return this.raftRequestResp(newInternalRaftRequest({ txn: r }));
+  }
+
+  async compact(r: CompactionRequest): Promise<CompactionResponse> {
+    const res = await this.raftRequest(newInternalRaftRequest({ compaction: r }));
+    if (res.err) throw res.err;
+    if (r.physical && res.physc) await res.physc;
+    return this.fillHeader(res.resp as CompactionResponse);
+  }
+
+  /** The auto-compactor's compaction (resolves when proposed and applied). */
+  private async compactInternal(rev: number): Promise<void> {
+    await this.compact({ revision: rev, physical: false });
+  }
+
+  /** etcd's quotaKVServer check: over quota raises the NOSPACE alarm and refuses the request. */
+  private async checkQuota(r: QuotaRequest): Promise<void> {
+    if (this.quota.available(r)) return;
+    const req: AlarmRequest = { action: AlarmAction.ACTIVATE, memberID: this.id, alarm: AlarmType.NOSPACE };
+    await this.raftRequest(newInternalRaftRequest({ alarm: req })).catch(() => {});
+    throw ErrGRPCNoSpace;
+  }
+
+  async leaseGrant(r: LeaseGrantRequest): Promise<LeaseGrantResponse> {
+    await this.checkQuota({ leaseGrant: r });
+    // etcd: only positive int64 ids are generated.
+    let id = r.ID;
+    while (id === 0n) id = this.reqIDGen.next() & ((1n << 63n) - 1n);
+    return this.raftRequestResp(newInternalRaftRequest({ leaseGrant: { ID: id, TTL: r.TTL } }));
+  }
+
+  leaseRevoke(r: LeaseRevokeRequest): Promise<LeaseRevokeResponse> {
+    return this.raftRequestResp(newInternalRaftRequest({ leaseRevoke: r }));
+  }
+
+  async leaseRenew(id: bigint): Promise<number> {
+    await this.waitLeader();
+    if (!this.isLeader()) throw ErrNoLeader; // forwarding to the leader comes with the cluster issue
+    const ttl = this.lessor.renew(id);
+    if (ttl === ErrLeaseExpiredPendingRevoke) throw await this.lessor.waitRevokeOrDemote(id);
+    if (ttl instanceof Error) throw ttl;
+    return ttl;
+  }
+
+  async leaseTimeToLive(r: LeaseTimeToLiveRequest): Promise<LeaseTimeToLiveResponse> {
+    await this.waitLeader();
+    const l = this.lessor.lookup(r.ID);
+    if (l === undefined) throw ErrLeaseNotFound;
+    const resp = newLeaseTimeToLiveResponse({
+      ID: l.id,
+      TTL: Math.trunc(l.remaining() / 1000),
+      grantedTTL: l.getTTL(),
+    });
+    // etcd lists the keys in map order; sorted here, so answers are deterministic.
+    if (r.keys) resp.keys = l.keys().sort().map((k) => leaseItemKey({ key: k }));
+    return this.fillHeader(resp);
+  }
+
+  async leaseLeases(): Promise<LeaseLeasesResponse> {
+    const resp = newLeaseLeasesResponse({ leases: this.lessor.leases().map((l) => ({ ID: l.id })) });
+    return this.fillHeader(resp);
+  }
+
+  /** Waits up to the request timeout for a leader (etcd's waitLeader). */
+  private async waitLeader(): Promise<void> {
+    if (this.lead !== 0n) return;
+    const deadline = requestTimeoutMs(this.cfg);
+    await new Promise<void>((resolve, reject) => {
+      const cancel = this.clock.setTimer(deadline, () => {
+        this.leaderChangedListeners.delete(onChange);
+        reject(ErrNoLeader);
+      });
+      const onChange = (): void => {
+        if (this.lead === 0n) return;
+        cancel();
+        this.leaderChangedListeners.delete(onChange);
+        resolve();
+      };
+      this.leaderChangedListeners.add(onChange);
+    });
+  }
+
+  async memberList(): Promise<MemberListResponse> {
+    const members = this.cluster.memberList().map((m) =>
+      newPbMember({ ID: m.id, name: m.name, peerURLs: [...m.peerURLs], clientURLs: [...m.clientURLs], isLearner: m.isLearner }),
+    );
+    return this.fillHeader(newMemberListResponse({ members }));
+  }
+
+  async status(): Promise<StatusResponse> {
+    const resp = newStatusResponse({
+      version: ServerVersion,
+      dbSize: this.be.size(),
+      dbSizeInUse: this.be.sizeInUse(),
+      leader: this.lead,
+      raftIndex: this.committedIndex,
+      raftTerm: this.node.raft.term,
+      raftAppliedIndex: this.appliedIndex,
+      isLearner: false,
+    });
+    if (this.lead === 0n) resp.errors.push(ErrNoLeader.message);
+    for (const a of this.alarms.get()) resp.errors.push(describeAlarmMember(a));
+    return this.fillHeader(resp);
+  }
+
+  async hash(): Promise<HashResponse> {
+    const h = this.kv.hash();
+    const resp = newHashResponse({ hash: h.hash });
+    resp.header.revision = h.revision;
+    return this.fillHeader(resp);
+  }
+
+  async hashKV(r: HashKVRequest): Promise<HashKVResponse> {
+    const h = this.kv.hashByRev(r.revision);
+    if (h instanceof MvccError) throw h;
+    const resp = newHashKVResponse({ hash: h.hash.hash, compactRevision: h.hash.compactRevision, hashRevision: h.hash.revision });
+    resp.header.revision = h.currentRev;
+    return this.fillHeader(resp);
+  }
+
+  alarm(r: AlarmRequest): Promise<AlarmResponse> {
+    return this.raftRequestResp(newInternalRaftRequest({ alarm: r }));
+  }
+
+  async defragment(): Promise<DefragmentResponse> {
+    await this.be.defrag();
+    return this.fillHeader(newDefragmentResponse());
+  }
+
+  async *snapshot(): AsyncIterable<{ remainingBytes: number; blob: Uint8Array }> {
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    for await (const c of this.be.snapshot()) {
+      chunks.push(c);
+      total += c.length;
+    }
+    const all = new Uint8Array(total);
+    let off = 0;
+    for (const c of chunks) {
+      all.set(c, off);
+      off += c.length;
+    }
+    // etcd appends the SHA-256 of the snapshot so `etcdctl snapshot save` can check it.
+    const sum = new Uint8Array(await crypto.subtle.digest("SHA-256", all));
+    const chunkSize = 32 * 1024;
+    let remaining = total + sum.length;
+    for (let i = 0; i < total; i += chunkSize) {
+      const blob = all.subarray(i, Math.min(total, i + chunkSize));
+      remaining -= blob.length;
+      yield { remainingBytes: remaining, blob };
+    }
+    yield { remainingBytes: 0, blob: sum };
+  }
+
+  header(): ResponseHeader {
+    return newResponseHeader({
+      clusterId: this.cluster.clusterID,
+      memberId: this.id,
+      revision: this.kv.rev(),
+      raftTerm: this.node.raft.term,
+    });
+  }
+
+  watchable(): WatchableStore {
+    return this.kv;
+  }
+
+  maxRequestBytes(): number {
+    return this.cfg.maxRequestBytes;
+  }
+
+  maxTxnOps(): number {
+    return this.cfg.maxTxnOps;
+  }
+
+  progressNotifyInterval(): number {
+    return this.cfg.watchProgressNotifyInterval;
+  }
+
+  async health(serializable: boolean): Promise<{ health: boolean; reason: string }> {
+    const as = this.alarms.get();
+    if (as.length > 0) {
+      const a = as[0]!.alarm;
+      return { health: false, reason: a === AlarmType.NOSPACE ? "ALARM NOSPACE" : a === AlarmType.CORRUPT ? "ALARM CORRUPT" : "ALARM UNKNOWN" };
+    }
+    if (!serializable && this.lead === 0n) return { health: false, reason: "RAFT NO LEADER" };
+    try {
+      await this.range({
+        key: new Uint8Array(0),
+        rangeEnd: new Uint8Array(0),
+        limit: 1,
+        revision: 0,
+        sortOrder: 0,
+        sortTarget: 0,
+        serializable,
+        keysOnly: true,
+        countOnly: false,
+        minModRevision: 0,
+        maxModRevision: 0,
+        minCreateRevision: 0,
+        maxCreateRevision: 0,
+      });
+    } catch (err) {
+      return { health: false, reason: `RANGE ERROR:${(err as Error).message}` };
+    }
+    return { health: true, reason: "" };
+  }
+
+  version(): { etcdserver: string; etcdcluster: string } {
+    return { etcdserver: ServerVersion, etcdcluster: ClusterVersion };
+  }
+
+  metrics(): string {
+    return this.metricsRegistry.text();
+  }
+
+  /** Raft status figures (tests, status). */
+  raftStatus(): { term: number; commit: number; applied: number; lead: bigint } {
+    return { term: this.node.raft.term, commit: this.committedIndex, applied: this.appliedIndex, lead: this.lead };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Publish and stop.
+
+  /** etcd's publishV3: records this member's name and client URLs through raft, retrying until it commits. */
+  private async publish(): Promise<void> {
+    const req = newInternalRaftRequest({
+      clusterMemberAttrSet: { memberID: this.id, memberAttributes: { name: this.cfg.name, clientUrls: [...this.cfg.clientURLs] } },
+    });
+    while (!this.stopped) {
+      try {
+        const res = await this.raftRequest(req);
+        if (!res.err) {
+          this.logger.info(`published local member to cluster through raft: name ${this.cfg.name}, client URLs ${this.cfg.clientURLs.join(",")}`);
+          this.readyResolve();
+          return;
+        }
+      } catch (err) {
+        if (this.stopped) return;
+        this.logger.warn(`failed to publish local member to cluster through raft: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  /**
+   * Stops the member: no more ticks or proposals; waits for the Ready loop in progress to finish
+   * (so every committed entry handed out is applied), fails pending requests with ErrStopped, and
+   * closes the store and backend.
+   */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.cancelTick?.();
+    this.cancelLeaseLoop?.();
+    this.compactor?.stop();
+    await this.readyIdle;
+    this.endReadRound();
+    for (const r of [...this.pendingReads]) r.reject(ErrStopped);
+    this.pendingReads = [];
+    for (const p of this.pendingProposals) p.reject(ErrStopped);
+    this.pendingProposals = [];
+    this.w.cancelAll();
+    this.lessor.stop();
+    await this.kv.compactionsDone();
+    this.kv.close();
+    await this.kv.commit().catch(() => {});
+    await this.be.close();
+    this.logger.info(`stopped etcd member ${idString(this.id)}`);
+  }
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Starts a member from its configuration (etcd's embed.StartEtcd → NewServer → Start). */
+export function startEtcdServer(cfg: ServerConfig, deps: ServerDeps): Promise<EtcdServer> {
+  return EtcdServer.start(cfg, deps);
+}
+
+export type { Compactor };
