@@ -62,7 +62,8 @@ const writeNum = (w: Writer, field: number, v: number): void => writeInt64Num(w,
 const readInt64 = (r: Reader): bigint => readI64(r, pkg);
 const readNum = (r: Reader): number => readInt64Num(r, pkg);
 
-function encodeKeyValueTo(w: Writer, kv: KeyValue): void {
+/** Writes the fields of `kv` (not a tag or length) to `w`, as {@link encodeKeyValue} does. */
+export function encodeKeyValueTo(w: Writer, kv: KeyValue): void {
   writeBytes(w, 1, kv.key);
   writeNum(w, 2, kv.createRevision);
   writeNum(w, 3, kv.modRevision);
