@@ -11,9 +11,10 @@ import { type Logger, newZapLogger } from "../../src/logger/zap.js";
 import { openLogOutputs } from "./log-output.js";
 import { handleInterrupts } from "./signals.js";
 import { startMember } from "./member.js";
+import { ServerVersion } from "../../src/etcdserver/version.js";
 
-/** The etcd API version edgecd serves. */
-export const EtcdAPIVersion = "3.5.0";
+/** The etcd API version edgecd serves (its /version "etcdserver"). */
+export const EtcdAPIVersion = ServerVersion;
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 

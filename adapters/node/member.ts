@@ -7,6 +7,8 @@ import type { EtcdConfig, ListenConfig } from "../../src/etcdmain/config.js";
 import type { ServerConfig } from "../../src/etcdserver/config.js";
 import type { Logger } from "../../src/logger/zap.js";
 import type { Clock } from "../../src/platform.js";
+import { type EtcdServer, startEtcdServer } from "../../src/etcdserver/server.js";
+import { newClientApp } from "../../src/api/etcdhttp/client.js";
 import { nodeClock } from "./clock.js";
 import { type FetchApp, type Listener, serveURL, upgradeWebSocket } from "./serve.js";
 
@@ -32,19 +34,15 @@ export interface Wiring {
   newPeerApp?(server: ServerHandle, opts: { upgradeWebSocket: typeof upgradeWebSocket; logger: Logger }): FetchApp;
 }
 
-/**
- * ─── WIRING STILL TO DO ───────────────────────────────────────────────────────────────────────
- * src/etcdserver/server.ts (startEtcdServer) and src/api/etcdhttp (newClientApp) do not exist
- * yet. When they land, replace the body with:
- *
- *   const { startEtcdServer } = await import("../../src/etcdserver/server.js");
- *   const { newClientApp, newPeerApp } = await import("../../src/api/etcdhttp/index.js");
- *   return { startEtcdServer, newClientApp, newPeerApp };
- *
- * (static imports at the top are fine too). Nothing else in adapters/node changes.
- */
+/** The real server and client app (src/etcdserver/server.ts, src/api/etcdhttp/client.ts). */
 export async function loadWiring(): Promise<Wiring> {
-  throw new Error("the server is not built yet (src/etcdserver/server.ts and src/api/etcdhttp are still to come)");
+  return {
+    startEtcdServer: (cfg, deps) => startEtcdServer(cfg, deps),
+    newClientApp: (server, opts) =>
+      // The gateway does its own CORS (etcd's: every origin) and has no Host check yet, so
+      // --cors and --host-whitelist are not passed on; its watch timers use the Node clock.
+      newClientApp(server as EtcdServer, { upgradeWebSocket: opts.upgradeWebSocket, setTimer: nodeClock.setTimer }),
+  };
 }
 
 export interface Member {

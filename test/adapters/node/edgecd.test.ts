@@ -108,6 +108,31 @@ describe("node adapter pieces", () => {
     expect(events.some((e) => e.includes("peer listeners not started"))).toBe(true);
   });
 
+  it("the real wiring: a single member elects itself and serves the v3 gateway", async () => {
+    const o = etcdMain({
+      argv: ["--listen-client-urls=http://127.0.0.1:0", "--advertise-client-urls=http://127.0.0.1:2379", "--heartbeat-interval=10", "--election-timeout=50"],
+      env: {},
+      readFile: () => "",
+      version: { etcdVersion: "", edgecdVersion: "", gitSHA: "", runtime: "", platform: "" },
+    });
+    if (o.kind !== "start") throw new Error("config");
+    const m = await startMember(o, newZapLogger({ level: "error", write: () => {} }));
+    try {
+      const base = `http://127.0.0.1:${m.clientListeners[0]!.port}`;
+      let put: Response | undefined;
+      for (let i = 0; i < 50; i++) {
+        put = await fetch(`${base}/v3/kv/put`, { method: "POST", body: JSON.stringify({ key: "Zm9v", value: "YmFy" }) });
+        if (put.status === 200) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(put!.status).toBe(200);
+      const got = await (await fetch(`${base}/v3/kv/range`, { method: "POST", body: JSON.stringify({ key: "Zm9v" }) })).json();
+      expect(got.kvs[0].value).toBe("YmFy");
+    } finally {
+      await m.stop();
+    }
+  });
+
   it("nodeClock fires and cancels timers", async () => {
     const t0 = nodeClock.now();
     let fired = 0;
