@@ -163,6 +163,7 @@ export class EtcdServer implements EtcdServerAPI {
   private stopped = false;
   private readyRunning = false;
   private readyAgain = false;
+  private campaignPending = false;
   private readyIdle: Promise<void> = Promise.resolve();
   private cancelTick: (() => void) | undefined;
   private cancelLeaseLoop: (() => void) | undefined;
@@ -276,8 +277,9 @@ export class EtcdServer implements EtcdServerAPI {
   // Running: ticks, the Ready loop, apply.
 
   private run(): void {
-    // etcd's adjustTicks: a single-member cluster elects itself at once.
-    if (this.cluster.members.size === 1) this.node.campaign();
+    // etcd's adjustTicks fast-forwards the election clock; a single-member cluster campaigns as
+    // soon as its bootstrap configuration is applied (raft refuses to campaign before).
+    if (this.cluster.members.size === 1) this.campaignPending = true;
     else if (this.cfg.initialElectionTickAdvance) {
       for (let i = 0; i < electionTicks(this.cfg) - 2; i++) this.node.tick();
     }
@@ -336,6 +338,10 @@ export class EtcdServer implements EtcdServerAPI {
           const rd = this.node.ready();
           await this.handleReady(rd);
           this.node.advance(rd);
+          if (this.campaignPending) {
+            this.campaignPending = false;
+            this.node.campaign();
+          }
         }
       } while (this.readyAgain && !this.stopped);
     } finally {
@@ -427,6 +433,10 @@ export class EtcdServer implements EtcdServerAPI {
 
   // ---------------------------------------------------------------------------------------------
   // Proposals.
+
+  private assertRunning(): void {
+    if (this.stopped) throw ErrStopped;
+  }
 
   isLeader(): boolean {
     return this.lead !== 0n && this.lead === this.id;
@@ -610,6 +620,7 @@ export class EtcdServer implements EtcdServerAPI {
   // The client API (EtcdServerAPI).
 
   async range(r: RangeRequest): Promise<RangeResponse> {
+    this.assertRunning();
     if (!r.serializable) await this.linearizableReadNotify();
     const resp = applyRange(this.kv, r);
     if (resp instanceof MvccError) throw resp;
@@ -626,6 +637,7 @@ export class EtcdServer implements EtcdServerAPI {
   }
 
   async txn(r: TxnRequest): Promise<TxnResponse> {
+    this.assertRunning();
     if (isTxnReadonly(r)) {
       // etcd serves read-only txns locally, after a ReadIndex unless every range is serializable.
       if (!isTxnSerializable(r)) await this.linearizableReadNotify();
@@ -651,6 +663,7 @@ export class EtcdServer implements EtcdServerAPI {
 
   /** etcd's quotaKVServer check: over quota raises the NOSPACE alarm and refuses the request. */
   private async checkQuota(r: QuotaRequest): Promise<void> {
+    this.assertRunning();
     if (this.quota.available(r)) return;
     const req: AlarmRequest = { action: AlarmAction.ACTIVATE, memberID: this.id, alarm: AlarmType.NOSPACE };
     await this.raftRequest(newInternalRaftRequest({ alarm: req })).catch(() => {});
@@ -670,6 +683,7 @@ export class EtcdServer implements EtcdServerAPI {
   }
 
   async leaseRenew(id: bigint): Promise<number> {
+    this.assertRunning();
     await this.waitLeader();
     if (!this.isLeader()) throw ErrNoLeader; // forwarding to the leader comes with the cluster issue
     const ttl = this.lessor.renew(id);
@@ -679,6 +693,7 @@ export class EtcdServer implements EtcdServerAPI {
   }
 
   async leaseTimeToLive(r: LeaseTimeToLiveRequest): Promise<LeaseTimeToLiveResponse> {
+    this.assertRunning();
     await this.waitLeader();
     const l = this.lessor.lookup(r.ID);
     if (l === undefined) throw ErrLeaseNotFound;
@@ -693,6 +708,7 @@ export class EtcdServer implements EtcdServerAPI {
   }
 
   async leaseLeases(): Promise<LeaseLeasesResponse> {
+    this.assertRunning();
     const resp = newLeaseLeasesResponse({ leases: this.lessor.leases().map((l) => ({ ID: l.id })) });
     return this.fillHeader(resp);
   }
@@ -717,6 +733,7 @@ export class EtcdServer implements EtcdServerAPI {
   }
 
   async memberList(): Promise<MemberListResponse> {
+    this.assertRunning();
     const members = this.cluster.memberList().map((m) =>
       newPbMember({ ID: m.id, name: m.name, peerURLs: [...m.peerURLs], clientURLs: [...m.clientURLs], isLearner: m.isLearner }),
     );
@@ -724,6 +741,7 @@ export class EtcdServer implements EtcdServerAPI {
   }
 
   async status(): Promise<StatusResponse> {
+    this.assertRunning();
     const resp = newStatusResponse({
       version: ServerVersion,
       dbSize: this.be.size(),
@@ -740,6 +758,7 @@ export class EtcdServer implements EtcdServerAPI {
   }
 
   async hash(): Promise<HashResponse> {
+    this.assertRunning();
     const h = this.kv.hash();
     const resp = newHashResponse({ hash: h.hash });
     resp.header.revision = h.revision;
@@ -747,6 +766,7 @@ export class EtcdServer implements EtcdServerAPI {
   }
 
   async hashKV(r: HashKVRequest): Promise<HashKVResponse> {
+    this.assertRunning();
     const h = this.kv.hashByRev(r.revision);
     if (h instanceof MvccError) throw h;
     const resp = newHashKVResponse({ hash: h.hash.hash, compactRevision: h.hash.compactRevision, hashRevision: h.hash.revision });
@@ -759,11 +779,13 @@ export class EtcdServer implements EtcdServerAPI {
   }
 
   async defragment(): Promise<DefragmentResponse> {
+    this.assertRunning();
     await this.be.defrag();
     return this.fillHeader(newDefragmentResponse());
   }
 
   async *snapshot(): AsyncIterable<{ remainingBytes: number; blob: Uint8Array }> {
+    this.assertRunning();
     const chunks: Uint8Array[] = [];
     let total = 0;
     for await (const c of this.be.snapshot()) {
