@@ -39,17 +39,18 @@ export class Lines {
   private readonly dec = new TextDecoder();
   done = false;
 
-  private pending: Promise<ReadableStreamReadResult<Uint8Array>> | undefined;
+  private pending: Promise<void> | undefined;
 
   constructor(res: Response) {
     this.reader = res.body!.getReader();
   }
 
-  /** One read at a time: a read abandoned by a timeout is picked up by the next call. */
-  private read(): Promise<ReadableStreamReadResult<Uint8Array>> {
+  /** One read at a time, its data kept in `buf` even when a timeout stopped waiting for it. */
+  private read(): Promise<void> {
     this.pending ??= this.reader.read().then((r) => {
       this.pending = undefined;
-      return r;
+      if (r.done) this.done = true;
+      else this.buf += this.dec.decode(r.value, { stream: true });
     });
     return this.pending;
   }
@@ -73,8 +74,6 @@ export class Lines {
       const got = await Promise.race([this.read(), timeout]);
       clearTimeout(timer);
       if (got === "timeout") throw new Error(`no line within ${timeoutMs} ms (buffered: ${JSON.stringify(this.buf)})`);
-      if (got.done) this.done = true;
-      else this.buf += this.dec.decode(got.value, { stream: true });
     }
   }
 
@@ -85,12 +84,7 @@ export class Lines {
     const timeout = new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), ms)));
     const got = await Promise.race([this.read(), timeout]);
     clearTimeout(timer);
-    if (got === "timeout") {
-      return true;
-    }
-    if (got.done) this.done = true;
-    else this.buf += this.dec.decode(got.value, { stream: true });
-    return false;
+    return got === "timeout" && !this.buf.includes("\n");
   }
 
   async cancel(): Promise<void> {

@@ -78,8 +78,10 @@ export class WatchSession {
         else if (f === FilterType.NODELETE) filters.push(filterNoDelete);
       }
       const wsrev = this.stream.rev();
-      const rev = c.startRevision === 0 ? wsrev + 1 : c.startRevision;
-      const id = this.stream.watch(c.watchId, key, end, rev, { filters, prevKv: c.prevKv });
+      // 0 goes to the store as is (etcd 3.6; 3.5 passed wsrev + 1): the store makes it a synced
+      // watcher from the next revision, and the store's progress check (3.6's, startRev ≤ rev)
+      // then lets a fresh watcher receive progress notifications.
+      const id = this.stream.watch(c.watchId, key, end, c.startRevision, { filters, prevKv: c.prevKv });
       if (id instanceof MvccError) {
         this.send(
           newWatchResponse({
