@@ -1,11 +1,11 @@
 /**
- * The `edgecd` command as a real process: its module graph built to dist/, run through
- * bin/edgecd.js.
+ * The `edgecd` command as a real process, run through bin/edgecd.js (dist/ is built by
+ * test/global-setup.ts).
  */
 import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { nodeClock } from "../../../adapters/node/clock.js";
 import { serveURL } from "../../../adapters/node/serve.js";
 import { startMember } from "../../../adapters/node/member.js";
@@ -21,20 +21,6 @@ function edgecd(args: string[], env: Record<string, string> = {}) {
 }
 
 describe("edgecd binary", () => {
-  beforeAll(() => {
-    const r = spawnSync(process.execPath, [
-        join(root, "node_modules", "typescript", "bin", "tsc"),
-        // Only the entry point's module graph, into the real dist/ (what `npm run build` emits for
-        // these files); type checking is `npm test`'s first step, so skip it here.
-        ...["--outDir", "dist", "--rootDir", ".", "--module", "ESNext", "--moduleResolution", "Bundler"],
-        ...["--target", "ES2022", "--sourceMap", "--skipLibCheck", "--types", "node", "--noCheck"],
-        "adapters/node/main.ts",
-      ], {
-      cwd: root,
-      encoding: "utf8",
-    });
-    if (r.status !== 0) throw new Error(`build failed:\n${r.stdout}${r.stderr}`);
-  }, 120000);
 
   it("--version prints etcd's lines and exits 0", () => {
     const r = edgecd(["--version"]);

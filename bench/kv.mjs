@@ -1,0 +1,151 @@
+#!/usr/bin/env node
+// npm run bench: starts a member (edgecd, or with --etcd the etcd binary on PATH, for comparison on
+// the same machine) on free loopback ports and drives the v3 JSON gateway with N concurrent
+// keep-alive clients. One JSON line per scenario: ops/s and p50/p99 latency in ms.
+//
+//   npm run bench                      # edgecd: put 1 and 64 clients, range linearizable and serializable
+//   npm run bench -- --etcd            # the same against /usr/bin/etcd
+//   npm run bench -- --seconds 10 --scenario put --clients 64
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import http from "node:http";
+
+const args = process.argv.slice(2);
+const flag = (name, dflt) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : dflt;
+};
+const useEtcd = args.includes("--etcd");
+const seconds = Number(flag("seconds", "5"));
+const only = flag("scenario", undefined);
+const onlyClients = flag("clients", undefined);
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1024 });
+function post(port, path, body) {
+  return new Promise((resolve, reject) => {
+    const data = JSON.stringify(body);
+    const req = http.request(
+      { host: "127.0.0.1", port, path, method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(data) } },
+      (res) => {
+        const chunks = [];
+        res.on("data", (c) => chunks.push(c));
+        res.on("end", () => {
+          const text = Buffer.concat(chunks).toString();
+          if (res.statusCode !== 200) reject(new Error(`${path}: HTTP ${res.statusCode} ${text}`));
+          else resolve(text);
+        });
+      },
+    );
+    req.on("error", reject);
+    req.end(data);
+  });
+}
+
+async function startMember() {
+  const [client, peer] = [await freePort(), await freePort()];
+  const dir = mkdtempSync(join(tmpdir(), "edgecd-bench-"));
+  const flags = [
+    "--name", "bench", "--data-dir", join(dir, "data"),
+    "--listen-client-urls", `http://127.0.0.1:${client}`, "--advertise-client-urls", `http://127.0.0.1:${client}`,
+    "--listen-peer-urls", `http://127.0.0.1:${peer}`, "--initial-advertise-peer-urls", `http://127.0.0.1:${peer}`,
+    "--initial-cluster", `bench=http://127.0.0.1:${peer}`, "--log-level", "error",
+    "--quota-backend-bytes", String(8 * 1024 * 1024 * 1024),
+  ];
+  const child = useEtcd
+    ? spawn("etcd", flags, { stdio: ["ignore", "ignore", "inherit"] })
+    : spawn(process.execPath, [join(root, "bin/edgecd.js"), ...flags], { stdio: ["ignore", "ignore", "inherit"] });
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      await post(client, "/v3/kv/put", { key: Buffer.from("warmup").toString("base64"), value: "" });
+      break;
+    } catch (err) {
+      if (Date.now() > deadline) throw new Error(`member did not start: ${err.message}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return {
+    port: client,
+    async stop() {
+      child.kill("SIGTERM");
+      await new Promise((r) => child.once("exit", r));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+async function drive(name, clients, op) {
+  const lat = [];
+  let n = 0;
+  const end = performance.now() + seconds * 1000;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: clients }, async (_, c) => {
+      while (performance.now() < end) {
+        const t = performance.now();
+        await op(c, n++);
+        lat.push(performance.now() - t);
+      }
+    }),
+  );
+  const elapsed = (performance.now() - start) / 1000;
+  lat.sort((a, b) => a - b);
+  const line = {
+    target: useEtcd ? "etcd" : "edgecd",
+    scenario: name,
+    clients,
+    ops: lat.length,
+    seconds: Number(elapsed.toFixed(2)),
+    opsPerSec: Math.round(lat.length / elapsed),
+    p50Ms: Number(percentile(lat, 50).toFixed(3)),
+    p99Ms: Number(percentile(lat, 99).toFixed(3)),
+  };
+  console.log(JSON.stringify(line));
+}
+
+const value = Buffer.alloc(256, "v").toString("base64");
+const keyOf = (i) => Buffer.from(`bench/key/${String(i % 100000).padStart(6, "0")}`).toString("base64");
+
+const scenarios = [
+  ["put", 1, (m) => (c, i) => post(m.port, "/v3/kv/put", { key: keyOf(i), value })],
+  ["put", 64, (m) => (c, i) => post(m.port, "/v3/kv/put", { key: keyOf(i), value })],
+  ["range-linearizable", 64, (m) => (c, i) => post(m.port, "/v3/kv/range", { key: keyOf(i % 1000) })],
+  ["range-serializable", 64, (m) => (c, i) => post(m.port, "/v3/kv/range", { key: keyOf(i % 1000), serializable: true })],
+];
+
+const m = await startMember();
+try {
+  // Keys for the range scenarios.
+  for (let i = 0; i < 1000; i += 50) {
+    await Promise.all(Array.from({ length: 50 }, (_, j) => post(m.port, "/v3/kv/put", { key: keyOf(i + j), value })));
+  }
+  for (const [name, clients, mk] of scenarios) {
+    if (only && !name.startsWith(only)) continue;
+    if (onlyClients && Number(onlyClients) !== clients) continue;
+    await drive(name, clients, mk(m));
+  }
+} finally {
+  await m.stop();
+  agent.destroy();
+}

@@ -1,0 +1,137 @@
+/**
+ * Real `edgecd` processes for end-to-end tests: each member gets free loopback ports and a temp
+ * data dir, is started through bin/edgecd.js (dist/ is built by test/global-setup.ts), waited for
+ * until /health answers, and stopped (SIGTERM, then SIGKILL) with its directory removed. Every
+ * process started is also killed when the test process exits.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const bin = join(root, "bin", "edgecd.js");
+const live = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const c of live) c.kill("SIGKILL");
+});
+
+/** A TCP port free on 127.0.0.1 right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const a = s.address();
+      const port = typeof a === "object" && a !== null ? a.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface Member {
+  name: string;
+  clientURL: string;
+  clientPort: number;
+  peerPort: number;
+  dataDir: string;
+  proc: ChildProcess;
+  /** Everything the process wrote to stderr so far (its JSON log lines). */
+  stderr(): string;
+  /** SIGTERM and wait; resolves with the exit code (null when killed by a signal). */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export interface StartOptions {
+  name?: string;
+  clientPort?: number;
+  flags?: string[];
+  env?: Record<string, string>;
+  /** Wait for /health to answer 200 (default true). */
+  waitHealthy?: boolean;
+}
+
+export async function startMember(opts: StartOptions = {}): Promise<Member> {
+  const name = opts.name ?? "e2e";
+  const clientPort = opts.clientPort ?? (await freePort());
+  const peerPort = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), "edgecd-e2e-"));
+  const clientURL = `http://127.0.0.1:${clientPort}`;
+  const peerURL = `http://127.0.0.1:${peerPort}`;
+  const args = [
+    bin,
+    ...["--name", name, "--data-dir", join(dir, "data")],
+    ...["--listen-client-urls", clientURL, "--advertise-client-urls", clientURL],
+    ...["--listen-peer-urls", peerURL, "--initial-advertise-peer-urls", peerURL],
+    ...["--initial-cluster", `${name}=${peerURL}`],
+    ...(opts.flags ?? []),
+  ];
+  const proc = spawn(process.execPath, args, {
+    cwd: root,
+    env: { PATH: process.env["PATH"] ?? "", ...(opts.env ?? {}) },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  live.add(proc);
+  let err = "";
+  proc.stderr!.on("data", (d: Buffer) => (err += d.toString()));
+  proc.stdout!.resume();
+  const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
+  void exited.then(() => live.delete(proc));
+  const m: Member = {
+    name,
+    clientURL,
+    clientPort,
+    peerPort,
+    dataDir: dir,
+    proc,
+    stderr: () => err,
+    async stop(signal: NodeJS.Signals = "SIGTERM") {
+      if (proc.exitCode === null && proc.signalCode === null) {
+        proc.kill(signal);
+        const t = setTimeout(() => proc.kill("SIGKILL"), 10_000);
+        const code = await exited;
+        clearTimeout(t);
+        rmSync(dir, { recursive: true, force: true });
+        return code;
+      }
+      rmSync(dir, { recursive: true, force: true });
+      return proc.exitCode;
+    },
+  };
+  if (opts.waitHealthy !== false) {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      if (proc.exitCode !== null) throw new Error(`edgecd exited with ${proc.exitCode}:\n${err}`);
+      try {
+        const r = await fetch(`${clientURL}/health`);
+        if (r.status === 200) break;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) {
+        await m.stop("SIGKILL");
+        throw new Error(`edgecd did not become healthy:\n${err}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return m;
+}
+
+/** POSTs `body` as JSON; returns the status and the parsed body (or the text when not JSON). */
+export async function post(base: string, path: string, body: unknown): Promise<{ status: number; body: any; text: string }> {
+  const r = await fetch(base + path, { method: "POST", body: typeof body === "string" ? body : JSON.stringify(body) });
+  const text = await r.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // keep the text
+  }
+  return { status: r.status, body: parsed, text };
+}
+
+export const b64 = (s: string): string => Buffer.from(s).toString("base64");
+export const unb64 = (s: string): string => Buffer.from(s, "base64").toString();
