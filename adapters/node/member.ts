@@ -39,9 +39,13 @@ export async function loadWiring(): Promise<Wiring> {
   return {
     startEtcdServer: (cfg, deps) => startEtcdServer(cfg, deps),
     newClientApp: (server, opts) =>
-      // The gateway does its own CORS (etcd's: every origin) and has no Host check yet, so
-      // --cors and --host-whitelist are not passed on; its watch timers use the Node clock.
-      newClientApp(server as EtcdServer, { upgradeWebSocket: opts.upgradeWebSocket, setTimer: nodeClock.setTimer }),
+      // Watch progress timers use the Node clock.
+      newClientApp(server as EtcdServer, {
+        upgradeWebSocket: opts.upgradeWebSocket,
+        setTimer: nodeClock.setTimer,
+        cors: opts.cors,
+        hostWhitelist: opts.hostWhitelist,
+      }),
   };
 }
 

@@ -5,7 +5,7 @@
  */
 import { Hono } from "hono";
 import type { EtcdServerAPI } from "../../etcdserver/api.js";
-import { corsMiddleware, mountGateway, type GatewayOptions } from "../v3rpc/gateway.js";
+import { accessController, mountGateway, type GatewayOptions } from "../v3rpc/gateway.js";
 import { errorResponse, httpError, toEtcdError } from "../v3rpc/runtime.js";
 import { PathHealth, serveHealth } from "./health.js";
 import { PathMetrics, serveMetrics } from "./metrics.js";
@@ -15,7 +15,7 @@ export type ClientAppOptions = GatewayOptions;
 
 export function newClientApp(server: EtcdServerAPI, opts: ClientAppOptions = {}): Hono {
   const app = new Hono();
-  app.use("*", corsMiddleware);
+  app.use("*", accessController(opts));
   mountGateway(app, server, opts);
   app.all(PathHealth, (c) => serveHealth(server, c));
   app.all(PathVersion, (c) => serveVersion(server, c));

@@ -23,6 +23,10 @@ export interface GatewayOptions {
   upgradeWebSocket?: UpgradeWebSocket<unknown>;
   /** Timer for watch progress notifications (default: the global setTimeout). */
   setTimer?: (ms: number, fn: () => void) => () => void;
+  /** etcd's --cors: allowed origins; empty or containing "*" allows every origin (default). */
+  cors?: readonly string[];
+  /** etcd's --host-whitelist: allowed Host names; empty or containing "*" allows every host (default). */
+  hostWhitelist?: readonly string[];
 }
 
 export const defaultSetTimer = (ms: number, fn: () => void): (() => void) => {
