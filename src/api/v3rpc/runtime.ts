@@ -87,6 +87,19 @@ export function bodyLimit(server: EtcdServerAPI): number {
  * ErrGRPCRequestTooLarge, answered without reading the rest.
  */
 export async function readBody(req: Request, limit: number): Promise<string> {
+  const length = req.headers.get("content-length");
+  if (length !== null && /^\d+$/.test(length)) {
+    // A sized body: refuse it before reading when too large, else read it whole. (Touching
+    // `req.body` here would make @hono/node-server build a web stream; arrayBuffer() reads the
+    // socket directly.)
+    if (Number(length) > limit) {
+      await req.body?.cancel().catch(() => {});
+      throw ErrGRPCRequestTooLarge;
+    }
+    const buf = new Uint8Array(await req.arrayBuffer());
+    if (buf.length > limit) throw ErrGRPCRequestTooLarge;
+    return new TextDecoder().decode(buf);
+  }
   if (req.body === null) return "";
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];
