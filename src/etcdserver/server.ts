@@ -737,7 +737,9 @@ export class EtcdServer implements EtcdServerAPI {
     const members = this.cluster.memberList().map((m) =>
       newPbMember({ ID: m.id, name: m.name, peerURLs: [...m.peerURLs], clientURLs: [...m.clientURLs], isLearner: m.isLearner }),
     );
-    return this.fillHeader(newMemberListResponse({ members }));
+    // etcd's ClusterServer.header(): cluster, member and term, no revision.
+    const header = newResponseHeader({ clusterId: this.cluster.clusterID, memberId: this.id, raftTerm: this.node.raft.term });
+    return newMemberListResponse({ header, members });
   }
 
   async status(): Promise<StatusResponse> {

@@ -320,3 +320,17 @@ describe("stop", () => {
     expect(await rejection(s.put(newPutRequest({ key: b("k"), value: b("v") })))).toBe(ErrStopped);
   });
 });
+
+describe("cluster", () => {
+  it("lists members with a header of ids and term but no revision, as etcd's ClusterServer", async () => {
+    const { s } = await member();
+    await s.ready;
+    await s.put(newPutRequest({ key: b("a"), value: b("1") }));
+    const r = await s.memberList({ linearizable: false } as never);
+    expect(r.header).toEqual({ clusterId: s.cluster.clusterID, memberId: s.id, raftTerm: 2, revision: 0 });
+    expect(r.members.map((m) => [m.ID, m.name, m.peerURLs, m.clientURLs, m.isLearner])).toEqual([
+      [s.id, "default", ["http://localhost:2380"], ["http://localhost:2379"], false],
+    ]);
+    await s.stop();
+  });
+});
