@@ -1,5 +1,8 @@
-// Shared by the gateway tests: a real single-member EtcdServer on a manual clock, JSON requests
-// through app.request(), and a line reader for streamed responses.
+// Shared by the gateway tests: a real single-member EtcdServer on a manual clock (etcd's default
+// member and cluster ids, term 2; nothing runs on timers unless the test advances the clock), JSON
+// requests through app.request(), faults injected in front of the real server, and a line reader
+// for streamed responses.
+import type { EtcdServerAPI } from "../../src/etcdserver/api.js";
 import { startEtcdServer, type EtcdServer } from "../../src/etcdserver/server.js";
 import { defaultServerConfig, type ServerConfig } from "../../src/etcdserver/config.js";
 import { ManualClock } from "../../src/platform.js";
@@ -20,6 +23,41 @@ export async function startMember(over: Partial<ServerConfig> = {}): Promise<{ s
   await settle();
   await s.ready;
   return { s, clock };
+}
+
+/** Faults to inject in front of a real server: set a field to make that call fail with it. */
+export interface Faults {
+  /** Every keepalive (leaseRenew) fails with this. */
+  renew?: Error;
+  /** The snapshot stream fails with this after its first chunk. */
+  snapshot?: Error;
+}
+
+/**
+ * The real server's API with `faults` injected (a Proxy: every other call goes to `s` itself), for
+ * the error paths a healthy single member never takes, such as a renewal failing midway through a
+ * keepalive stream or a snapshot failing after its first chunk.
+ */
+export function withFaults(s: EtcdServer, faults: Faults): EtcdServerAPI {
+  return new Proxy(s, {
+    get(target, prop) {
+      if (prop === "leaseRenew" && faults.renew) {
+        const err = faults.renew;
+        return () => Promise.reject(err);
+      }
+      if (prop === "snapshot" && faults.snapshot) {
+        const err = faults.snapshot;
+        return async function* () {
+          for await (const chunk of target.snapshot()) {
+            yield chunk;
+            throw err;
+          }
+        };
+      }
+      const v = Reflect.get(target, prop, target) as unknown;
+      return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
 }
 
 export async function post(app: Hono, path: string, body?: string, init: RequestInit = {}): Promise<Response> {

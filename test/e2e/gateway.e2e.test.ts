@@ -190,20 +190,13 @@ describe("lease routes and their /v3/kv/lease aliases", () => {
 });
 
 describe("cluster and maintenance routes", () => {
-  it("member list: this member with its URLs", async () => {
-    const [st, body] = await call(B, "/v3/cluster/member/list", `{}`);
-    expect(st).toBe(200);
-    const got = JSON.parse(body) as { header: Record<string, string>; members: unknown };
-    expect(got.members).toEqual([{ ID: ids.member, name: "e2e", peerURLs: [`http://127.0.0.1:${m.peerPort}`], clientURLs: [B] }]);
-    expect(body.endsWith(`,"members":[{"ID":"${ids.member}","name":"e2e","peerURLs":["http://127.0.0.1:${m.peerPort}"],"clientURLs":["${B}"]}]}`)).toBe(true);
-    expect([got.header["cluster_id"], got.header["member_id"], got.header["raft_term"]]).toEqual([ids.cluster, ids.member, "2"]);
+  // etcd's ClusterServer.header() has ids and term but no revision (observed on etcd 3.4.23 too).
+  it("member list: this member with its URLs; the header without a revision", async () => {
+    expect(await call(B, "/v3/cluster/member/list", `{}`)).toEqual([
+      200,
+      `{"header":{"cluster_id":"${ids.cluster}","member_id":"${ids.member}","raft_term":"2"},"members":[{"ID":"${ids.member}","name":"e2e","peerURLs":["http://127.0.0.1:${m.peerPort}"],"clientURLs":["${B}"]}]}`,
+    ]);
   });
-
-  it.todo(
-    "member list header has no revision, as etcd's ClusterServer.header() (etcd 3.5 server/etcdserver/api/v3rpc/member.go: " +
-      "ResponseHeader{ClusterId, MemberId, RaftTerm}; observed on etcd 3.4.23: " +
-      '{"header":{"cluster_id":…,"member_id":…,"raft_term":"2"},"members":[…]}); edgecd adds "revision" (EtcdServer.memberList → fillHeader)',
-  );
 
   it("status: version, sizes, leader, indexes, term; no errors while healthy", async () => {
     const [st, body] = await call(B, "/v3/maintenance/status", ``);

@@ -1,22 +1,29 @@
 // Watch and lease keepalive over a WebSocket through an injected upgradeWebSocket (a stand-in for
 // the runtime's: it records the events), as grpc-websocket-proxy serves them: each
 // client message is a request, each server message one `{"result":…}` text; several watches share
-// one socket; a bad first message is answered with the gateway's error and the socket closed.
-import { describe, expect, it } from "vitest";
+// one socket; a bad first message is answered with the gateway's error and the socket closed. The
+// server is a real single member on a manual clock.
+import { afterEach, describe, expect, it } from "vitest";
 import type { UpgradeWebSocket, WSEvents } from "hono/ws";
 import { WSContext, createWSMessageEvent } from "hono/ws";
 import { newGateway } from "../../../src/api/v3rpc/gateway.js";
-import { FakeServer } from "../fake-server.js";
-import { b64, hdr, post, settle } from "../helpers.js";
+import type { EtcdServer } from "../../../src/etcdserver/server.js";
+import { b64, hdr, post, settle, startMember } from "../helpers.js";
 
-function harness() {
+const servers: EtcdServer[] = [];
+afterEach(async () => {
+  for (const s of servers.splice(0)) await s.stop();
+});
+
+async function harness() {
   let events: WSEvents<unknown> | undefined;
   const upgradeWebSocket = ((create: (c: unknown) => WSEvents<unknown>) => async (c: unknown) => {
     events = create(c);
     // (A real adapter answers 101 its own way; undici's Response refuses status 101.)
     return new Response(null, { status: 200, headers: { "x-upgraded": "1" } });
   }) as unknown as UpgradeWebSocket<unknown>;
-  const s = new FakeServer();
+  const { s } = await startMember();
+  servers.push(s);
   const app = newGateway(s, { upgradeWebSocket });
   const sent: string[] = [];
   let closed = false;
@@ -43,7 +50,7 @@ function harness() {
 
 describe("WebSocket transport", () => {
   it("watch: one request per message, several watches on one socket, events as text messages", async () => {
-    const h = harness();
+    const h = await harness();
     await h.open("/v3/watch");
     await h.msg(`{"create_request":{"key":"${b64("a")}"}}`);
     await h.msg(`{"create_request":{"key":"${b64("b")}"}}`);
@@ -54,13 +61,13 @@ describe("WebSocket transport", () => {
       `{"result":{"header":${hdr(1)},"watch_id":"1","created":true}}`,
       `{"result":{"header":${hdr(2)},"watch_id":"1","events":[{"kv":{"key":"Yg==","create_revision":"2","mod_revision":"2","version":"1","value":"MQ=="}}]}}`,
     ]);
-    expect(h.s.store.synced.size()).toBe(2);
+    expect(h.s.kv.synced.size()).toBe(2);
     h.close();
-    expect(h.s.store.synced.size()).toBe(0);
+    expect(h.s.kv.synced.size()).toBe(0);
   });
 
   it("lease keepalive: each message answered", async () => {
-    const h = harness();
+    const h = await harness();
     await post(h.app, "/v3/lease/grant", `{"TTL":"30","ID":"7"}`);
     await h.open("/v3/lease/keepalive");
     await h.msg(`{"ID":"7"}`);
@@ -70,7 +77,7 @@ describe("WebSocket transport", () => {
   });
 
   it("a bad first message: the gateway's error body, then the socket closes", async () => {
-    const h = harness();
+    const h = await harness();
     await h.open("/v3/watch");
     await h.msg(`{"create_request":{"key":5}}`);
     expect(h.sent).toEqual([
@@ -80,7 +87,9 @@ describe("WebSocket transport", () => {
   });
 
   it("without an injected upgradeWebSocket, an upgrade GET is 405", async () => {
-    const app = newGateway(new FakeServer());
+    const { s } = await startMember();
+    servers.push(s);
+    const app = newGateway(s);
     expect((await app.request("/v3/watch", { headers: { Upgrade: "websocket" } })).status).toBe(405);
   });
 });
