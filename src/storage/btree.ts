@@ -144,13 +144,12 @@ export class BTree<V> {
     forEach(this.root, visit, from);
   }
 
-  /** Every entry in key order, lazily (for streaming); the tree is immutable, so this is a snapshot. */
-  *entries(): Generator<readonly [Uint8Array, V]> {
-    const c = new Cursor(this.root, undefined);
-    while (c.leaf) {
-      yield [c.leaf.keys[c.i]!, c.leaf.values[c.i]!];
-      c.next();
-    }
+  /**
+   * Every entry in key order from the first key ≥ `from` (the first key if absent), lazily (for
+   * streaming and merging); the tree is immutable, so this is a snapshot.
+   */
+  entries(from?: Uint8Array): Generator<readonly [Uint8Array, V]> {
+    return entries(this.root, from);
   }
 
   /** Starts a batch writing a new version; this tree is unchanged by it. */
@@ -187,6 +186,11 @@ export class BTreeBatch<V> {
 
   forEach(visit: BTreeVisitor<V>, from?: Uint8Array): void {
     forEach(this.root, visit, from);
+  }
+
+  /** As `BTree.entries`, over the batch's current version; do not write while iterating. */
+  entries(from?: Uint8Array): Generator<readonly [Uint8Array, V]> {
+    return entries(this.root, from);
   }
 
   /** Sets `key` to `value`; returns the value it replaced, undefined if the key was new. */
@@ -435,6 +439,14 @@ function forEach<V>(root: Node<V>, visit: BTreeVisitor<V>, from: Uint8Array | un
       if (visit(leaf.keys[i]!, leaf.values[i]!) === false) return;
     }
     c.nextLeaf();
+  }
+}
+
+function* entries<V>(root: Node<V>, from: Uint8Array | undefined): Generator<readonly [Uint8Array, V]> {
+  const c = new Cursor(root, from);
+  while (c.leaf) {
+    yield [c.leaf.keys[c.i]!, c.leaf.values[c.i]!];
+    c.next();
   }
 }
 
