@@ -16,6 +16,9 @@ export interface FetchApp {
   fetch(request: Request, env?: unknown): Response | Promise<Response> | unknown;
 }
 
+/** How long close() lets open requests finish before cutting their connections (ms). */
+export const closeGraceMs = 500;
+
 export interface Listener {
   /** The URL served, as given (port 0 replaced by the port bound). */
   url: string;
@@ -54,7 +57,11 @@ export function serveURL(app: FetchApp, url: string): Promise<Listener> {
               wss.close();
               server.close(() => done());
               // Node keeps idle keep-alive sockets open otherwise, delaying close.
-              (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+              const s = server as { closeIdleConnections?: () => void; closeAllConnections?: () => void };
+              s.closeIdleConnections?.();
+              // Streams (watch, keepalive) never end by themselves: etcd exits at once on a
+              // signal; we give unary requests in flight a moment, then cut what is left.
+              setTimeout(() => s.closeAllConnections?.(), closeGraceMs).unref();
             }),
         });
       },

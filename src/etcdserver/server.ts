@@ -783,7 +783,7 @@ export class EtcdServer implements EtcdServerAPI {
   async defragment(): Promise<DefragmentResponse> {
     this.assertRunning();
     await this.be.defrag();
-    return this.fillHeader(newDefragmentResponse());
+    return newDefragmentResponse();
   }
 
   async *snapshot(): AsyncIterable<{ remainingBytes: number; blob: Uint8Array }> {
@@ -803,11 +803,10 @@ export class EtcdServer implements EtcdServerAPI {
     // etcd appends the SHA-256 of the snapshot so `etcdctl snapshot save` can check it.
     const sum = new Uint8Array(await crypto.subtle.digest("SHA-256", all));
     const chunkSize = 32 * 1024;
-    let remaining = total + sum.length;
+    // etcd's remaining_bytes counts the db only: the last db chunk says 0, as does the checksum.
     for (let i = 0; i < total; i += chunkSize) {
       const blob = all.subarray(i, Math.min(total, i + chunkSize));
-      remaining -= blob.length;
-      yield { remainingBytes: remaining, blob };
+      yield { remainingBytes: total - (i + blob.length), blob };
     }
     yield { remainingBytes: 0, blob: sum };
   }

@@ -326,7 +326,7 @@ describe("cluster", () => {
     const { s } = await member();
     await s.ready;
     await s.put(newPutRequest({ key: b("a"), value: b("1") }));
-    const r = await s.memberList({ linearizable: false } as never);
+    const r = await s.memberList();
     expect(r.header).toEqual({ clusterId: s.cluster.clusterID, memberId: s.id, raftTerm: 2, revision: 0 });
     expect(r.members.map((m) => [m.ID, m.name, m.peerURLs, m.clientURLs, m.isLearner])).toEqual([
       [s.id, "default", ["http://localhost:2380"], ["http://localhost:2379"], false],

@@ -656,11 +656,12 @@ export function newHashKVResponse(f: Partial<HashKVResponse> = {}): HashKVRespon
 export type DefragmentRequest = Record<string, never>;
 
 export interface DefragmentResponse {
-  header: ResponseHeader;
+  /** etcd's maintenanceServer.Defragment answers an empty message, without a header. */
+  header?: ResponseHeader;
 }
 
 export function newDefragmentResponse(f: Partial<DefragmentResponse> = {}): DefragmentResponse {
-  return fill({ header: newResponseHeader() }, f);
+  return fill<DefragmentResponse>({}, f);
 }
 
 export type SnapshotRequest = Record<string, never>;
