@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# What the test suite needs beyond npm: Debian's python3-etcd3gw (an outside etcd gateway client
+# What the test suite needs beyond npm: curl (the README walkthrough test) and Debian's python3-etcd3gw (an outside etcd gateway client
 # whose own tests run against edgecd) with pytest and oslotest, which those tests import.
 set -euo pipefail
-pkgs=(python3-etcd3gw python3-pytest python3-oslotest python3-testtools)
+pkgs=(python3-etcd3gw python3-pytest python3-oslotest python3-testtools curl)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
