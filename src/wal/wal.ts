@@ -126,6 +126,8 @@ export class WAL {
   // Append phase.
   private encoder = new Encoder(0);
   private tail: AppendFile | undefined;
+  /** Set once the WAL may append (after create, or readAll of a writable WAL). */
+  private appendable = false;
   private seq = 0;
   /** Bytes in the current segment, queued ones included. */
   private segBytes = 0;
@@ -185,6 +187,7 @@ export class WAL {
     w.metadata = metadata;
     w.encoder = enc;
     w.tail = await fs.openAppend(joinPath(dir, name));
+    w.appendable = true;
     w.locks = [name];
     w.segBytes = head.length;
     return w;
@@ -309,6 +312,7 @@ export class WAL {
         await this.fs.truncate(path, off);
       }
       this.tail = await this.fs.openAppend(path);
+      this.appendable = true;
       this.segBytes = off;
       this.encoder = new Encoder(d.lastCRC());
       this.state = { ...state };
@@ -390,11 +394,11 @@ export class WAL {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.tail === undefined) return;
+    if (!this.appendable) return;
     try {
       if (this.failed === undefined) await this.syncQueued();
     } finally {
-      await this.tail.close();
+      await this.tail?.close();
       this.tail = undefined;
     }
   }
@@ -404,7 +408,7 @@ export class WAL {
   private checkWritable(): void {
     if (this.failed !== undefined) throw this.failed;
     if (this.closed) throw new Error("wal: closed");
-    if (this.tail === undefined) {
+    if (!this.appendable) {
       throw new Error(this.writable ? "wal: readAll must be called before appending" : "wal: opened for read only");
     }
   }
