@@ -102,7 +102,10 @@ export function applyInternalRaftRequest(d: ApplierDeps, r: InternalRaftRequest)
     }
     return { resp: {} };
   }
-  if (r.clusterVersionSet) return { resp: {} };
+  if (r.clusterVersionSet) {
+    d.cluster.version = r.clusterVersionSet.ver;
+    return { resp: {} };
+  }
   // etcd panics on a request it does not know; a newer member's request must not crash us.
   return { err: new Error("etcdserver: unknown request in raft entry") };
 }

@@ -378,6 +378,7 @@ export class EtcdServer implements EtcdServerAPI {
       // etcd's updateLeadership: leases get a fresh election timeout; compaction resumes.
       this.lessor.promote(this.cfg.electionMs);
       this.compactor?.resume();
+      this.decideClusterVersion();
     } else if (!isLeader && wasLeader) {
       this.lessor.demote();
       this.compactor?.pause();
@@ -598,6 +599,22 @@ export class EtcdServer implements EtcdServerAPI {
       for (const w of waiters) w.resolve();
     });
     this.startReadRound();
+  }
+
+  /**
+   * etcd's monitorVersions, on becoming leader: a cluster without a version gets this member's
+   * major.minor through raft (every member here runs the same version, so there is nothing to
+   * negotiate yet).
+   */
+  private decideClusterVersion(): void {
+    if (this.cluster.version !== undefined) return;
+    const req = newInternalRaftRequest({ clusterVersionSet: { ver: ClusterVersion } });
+    this.raftRequest(req).then(
+      (res) => {
+        if (!res.err) this.logger.info(`set initial cluster version to ${ClusterVersion}`);
+      },
+      (err: Error) => this.logger.warn(`failed to set the cluster version: ${err.message}`),
+    );
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -866,7 +883,8 @@ export class EtcdServer implements EtcdServerAPI {
   }
 
   version(): { etcdserver: string; etcdcluster: string } {
-    return { etcdserver: ServerVersion, etcdcluster: ClusterVersion };
+    // etcd answers "not_decided" until the leader has set the cluster version.
+    return { etcdserver: ServerVersion, etcdcluster: this.cluster.version ?? "not_decided" };
   }
 
   metrics(): string {

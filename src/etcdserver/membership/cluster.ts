@@ -7,6 +7,8 @@ import { type Member, newMember, sha1Id } from "./member.js";
 export class RaftCluster {
   readonly members = new Map<bigint, Member>();
   clusterID = 0n;
+  /** The cluster version ("3.5.0"), once the leader has set it through raft; undefined before. */
+  version: string | undefined;
   /** Ids removed from the cluster; their messages are refused. */
   readonly removed = new Set<bigint>();
 
