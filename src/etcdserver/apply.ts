@@ -11,7 +11,9 @@ import type { WatchableStore } from "../mvcc/watchable-store.js";
 import type { AlarmStore } from "./alarm.js";
 import { ErrNoSpace } from "./errors.js";
 import type { RaftCluster } from "./membership/cluster.js";
+import { unsafeSaveClusterVersion, unsafeSaveMember } from "./membership/store.js";
 import { cost } from "./quota.js";
+import type { Backend } from "../storage/backend.js";
 import { deleteRange, put, range, txn } from "./txn.js";
 
 /** What applying one request produced: a response or an error, and for a compaction its completion. */
@@ -27,6 +29,8 @@ export interface ApplierDeps {
   lessor: Lessor;
   alarms: AlarmStore;
   cluster: RaftCluster;
+  /** The (hooked) backend, for membership records. */
+  backend: Backend;
 }
 
 /** etcd's applyV3 dispatch; `capped` is whether the NOSPACE alarm is raised. */
@@ -99,11 +103,17 @@ export function applyInternalRaftRequest(d: ApplierDeps, r: InternalRaftRequest)
     if (m && attrs) {
       m.name = attrs.name;
       m.clientURLs = [...attrs.clientUrls];
+      const tx = d.backend.batchTx();
+      unsafeSaveMember(tx, m);
+      void tx.commit();
     }
     return { resp: {} };
   }
   if (r.clusterVersionSet) {
     d.cluster.version = r.clusterVersionSet.ver;
+    const tx = d.backend.batchTx();
+    unsafeSaveClusterVersion(tx, r.clusterVersionSet.ver);
+    void tx.commit();
     return { resp: {} };
   }
   // etcd panics on a request it does not know; a newer member's request must not crash us.

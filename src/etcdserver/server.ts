@@ -98,7 +98,9 @@ import {
   ErrTooManyRequests,
   ErrRequestTooLarge,
 } from "./errors.js";
-import { newClusterFromURLsMap, type RaftCluster } from "./membership/cluster.js";
+import { newClusterFromURLsMap, RaftCluster } from "./membership/cluster.js";
+import { readMembership, saveMembers } from "./membership/store.js";
+import { memoryPersistence, WalPersistence, type DiskLayout, type RaftPersistence, type RecoveredRaftState } from "./storage.js";
 import { idString } from "./membership/member.js";
 import { BackendQuota, type QuotaRequest } from "./quota.js";
 import { isTxnReadonly, isTxnSerializable, range as applyRange, txn as applyTxn } from "./txn.js";
@@ -126,7 +128,12 @@ export interface ServerDeps {
   wallClock?: () => number;
   /** Seed of raft's election randomness (default: random). */
   seed?: number;
+  /** Where the WAL and raft snapshots live; absent: nothing is written (an ephemeral member). */
+  disk?: DiskLayout;
 }
+
+/** etcd's purge interval for old WAL segments and snapshot files (ms). */
+export const purgeFileInterval = 30_000;
 
 interface ReadWaiter {
   resolve: () => void;
@@ -154,7 +161,12 @@ export class EtcdServer implements EtcdServerAPI {
   private readonly quota: BackendQuota;
   private compactor: Compactor | undefined;
 
+  /** The last raft entry applied (restarts at the snapshot index and replays from there). */
   private appliedIndex = 0;
+  /** The consistent index the backend held at start: normal entries up to it are not applied again. */
+  private readonly backendIndex: number;
+  private readonly persistence: RaftPersistence;
+  private cancelPurge: (() => void) | undefined;
   private committedIndex = 0;
   private snapshotIndex = 0;
   private confState: ConfState | undefined;
@@ -183,12 +195,20 @@ export class EtcdServer implements EtcdServerAPI {
   private readonly mProposalsPending;
   private readonly mProposalsFailed;
 
-  private constructor(cfg: ServerConfig, deps: ServerDeps, cluster: RaftCluster, id: bigint) {
+  private constructor(
+    cfg: ServerConfig,
+    deps: ServerDeps,
+    cluster: RaftCluster,
+    id: bigint,
+    persistence: RaftPersistence,
+    recovered: RecoveredRaftState | undefined,
+  ) {
     this.cfg = cfg;
     this.clock = deps.clock;
     this.logger = deps.logger ?? discardLogger;
     this.cluster = cluster;
     this.id = id;
+    this.persistence = persistence;
     this.reqIDGen = new Generator(id, (deps.wallClock ?? Date.now)());
     const raw = deps.backend ?? new MemoryBackend();
     this.be = withPreCommitHook(raw, (tx) => this.cindex.unsafeSave(tx));
@@ -218,6 +238,21 @@ export class EtcdServer implements EtcdServerAPI {
         this.raftRequest(req).catch((err: Error) => this.logger.warn(`failed to checkpoint leases: ${err.message}`));
       });
     }
+    this.backendIndex = this.cindex.consistentIndex();
+    if (recovered !== undefined) {
+      // etcd's restartNode: raft's storage from the snapshot and the WAL after it.
+      if (recovered.snapshot !== undefined) {
+        this.storage.applySnapshot(recovered.snapshot);
+        this.snapshotIndex = recovered.snapshot.metadata.index;
+        this.confState = recovered.snapshot.metadata.confState;
+      }
+      this.storage.setHardState(recovered.hardState);
+      this.storage.append(recovered.entries);
+      this.committedIndex = recovered.hardState.commit;
+      const m = readMembership(this.be);
+      for (const mem of m.members) this.cluster.addMember(mem);
+      this.cluster.version = m.version;
+    }
     const seed = deps.seed ?? crypto.getRandomValues(new Uint32Array(1))[0]!;
     this.node = new RawNode({
       id,
@@ -230,8 +265,9 @@ export class EtcdServer implements EtcdServerAPI {
       checkQuorum: true,
       preVote: cfg.preVote,
       logger: this.logger,
+      applied: this.snapshotIndex,
     });
-    this.appliedIndex = this.cindex.consistentIndex();
+    this.appliedIndex = this.snapshotIndex;
 
     const r = this.metricsRegistry;
     this.mHasLeader = r.gauge("etcd_server_has_leader", "Whether or not a leader exists. 1 is existence, 0 is not.");
@@ -253,14 +289,21 @@ export class EtcdServer implements EtcdServerAPI {
     r.gaugeFunc("etcd_server_quota_backend_bytes", "Current backend storage quota size in bytes.", () => quotaBytes(cfg));
   }
 
-  /** Bootstraps a new single- or multi-member cluster from the configuration and starts the member. */
+  /**
+   * Starts a member: a restart when `deps.disk` already holds a WAL (the initial-cluster settings
+   * are then ignored, as etcd does), else a new member bootstrapping the initial cluster.
+   */
   static async start(cfg: ServerConfig, deps: ServerDeps): Promise<EtcdServer> {
+    if (deps.disk !== undefined && (await WalPersistence.exists(deps.disk))) return EtcdServer.restart(cfg, deps, deps.disk);
     const cluster = await newClusterFromURLsMap(cfg.initialClusterToken, cfg.initialCluster);
     const local = cluster.memberByName(cfg.name);
     if (local === undefined) {
       throw new Error(`couldn't find local name "${cfg.name}" in the initial cluster configuration`);
     }
-    const s = new EtcdServer(cfg, deps, cluster, local.id);
+    const persistence =
+      deps.disk !== undefined ? await WalPersistence.create(deps.disk, { nodeID: local.id, clusterID: cluster.clusterID }) : memoryPersistence;
+    const s = new EtcdServer(cfg, deps, cluster, local.id, persistence, undefined);
+    await saveMembers(s.be, cluster.memberList());
     const peers = cluster.memberList().map((m) => ({
       id: m.id,
       context: new TextEncoder().encode(JSON.stringify({ id: m.id.toString(), peerURLs: m.peerURLs, name: m.name, isLearner: m.isLearner })),
@@ -268,6 +311,26 @@ export class EtcdServer implements EtcdServerAPI {
     s.node.bootstrap(peers);
     s.logger.info(
       `starting etcd member ${idString(s.id)} in cluster ${idString(cluster.clusterID)} (${peers.length} member${peers.length === 1 ? "" : "s"})`,
+    );
+    s.run();
+    return s;
+  }
+
+  /** etcd's restartNode: ids from the WAL metadata, membership from the backend, raft from snapshot + WAL. */
+  private static async restart(cfg: ServerConfig, deps: ServerDeps, disk: DiskLayout): Promise<EtcdServer> {
+    const { persistence, state } = await WalPersistence.open(disk);
+    const cluster = new RaftCluster();
+    cluster.clusterID = state.metadata.clusterID;
+    const s = new EtcdServer(cfg, deps, cluster, state.metadata.nodeID, persistence, state);
+    if (cluster.members.size === 0) {
+      // The backend had not flushed the membership before a crash: the WAL is replayed from the
+      // start, so the initial configuration is the right one.
+      const initial = await newClusterFromURLsMap(cfg.initialClusterToken, cfg.initialCluster);
+      for (const m of initial.memberList()) cluster.addMember(m);
+    }
+    s.logger.info(
+      `restarting etcd member ${idString(s.id)} in cluster ${idString(cluster.clusterID)} at commit index ${state.hardState.commit}` +
+        ` (snapshot ${state.snapshot?.metadata.index ?? 0}, backend applied index ${s.backendIndex}, ${state.entries.length} WAL entries)`,
     );
     s.run();
     return s;
@@ -298,6 +361,12 @@ export class EtcdServer implements EtcdServerAPI {
     };
     this.cancelLeaseLoop = this.clock.setTimer(leaseLoopInterval, leaseLoop);
     this.kv.start((ms, fn) => this.clock.setTimer(ms, fn));
+    const purge = (): void => {
+      if (this.stopped) return;
+      this.persistence.purge().catch((err: Error) => this.logger.warn(`failed to purge old WAL and snapshot files: ${err.message}`));
+      this.cancelPurge = this.clock.setTimer(purgeFileInterval, purge);
+    };
+    this.cancelPurge = this.clock.setTimer(purgeFileInterval, purge);
     this.startCompactor();
     this.kick();
     void this.publish();
@@ -352,14 +421,15 @@ export class EtcdServer implements EtcdServerAPI {
   private async handleReady(rd: Ready): Promise<void> {
     if (rd.softState) this.updateLeadership(rd.softState.lead, rd.softState.raftState);
     if (rd.hardState.commit > this.committedIndex) this.committedIndex = rd.hardState.commit;
-    // Persist before applying or sending (the WAL goes here with the durability issue).
+    // Durable before applying or answering (etcd: the WAL and snapshot files, then raft's storage).
+    await this.persistence.save(rd.hardState, rd.entries, rd.snapshot.metadata.index !== 0 ? rd.snapshot : undefined);
     if (rd.snapshot.metadata.index !== 0) this.storage.applySnapshot(rd.snapshot);
     if (rd.hardState.term !== 0) this.storage.setHardState(rd.hardState);
     if (rd.entries.length > 0) this.storage.append(rd.entries);
     this.applyEntries(rd.committedEntries);
     for (const rs of rd.readStates) this.onReadState(rs.index, rs.requestCtx);
     // Messages: a single member sends none; the transport comes with the cluster issue.
-    this.maybeTriggerSnapshot();
+    await this.maybeTriggerSnapshot();
   }
 
   private updateLeadership(lead: bigint, state: StateType): void {
@@ -393,15 +463,17 @@ export class EtcdServer implements EtcdServerAPI {
         case EntryType.EntryNormal:
           this.applyEntryNormal(e);
           break;
+        // Raft's configuration is rebuilt from every conf change after the snapshot, even those
+        // the backend has seen (etcd's applyConfChange does the same on replay).
         case EntryType.EntryConfChange: {
           const cc = decodeConfChange(e.data);
-          this.cindex.setConsistentIndex(e.index, e.term);
+          if (e.index > this.backendIndex) this.cindex.setConsistentIndex(e.index, e.term);
           this.confState = this.node.applyConfChange(cc);
           break;
         }
         case EntryType.EntryConfChangeV2: {
           const cc = decodeConfChangeV2(e.data);
-          this.cindex.setConsistentIndex(e.index, e.term);
+          if (e.index > this.backendIndex) this.cindex.setConsistentIndex(e.index, e.term);
           this.confState = this.node.applyConfChange(cc);
           break;
         }
@@ -412,24 +484,34 @@ export class EtcdServer implements EtcdServerAPI {
   }
 
   private applyEntryNormal(e: Entry): void {
+    if (e.index <= this.backendIndex) return; // already in the backend (etcd's shouldApplyV3)
     this.cindex.setConsistentIndex(e.index, e.term);
     if (e.data.length === 0) return; // a new leader's empty entry
     const req = decodeInternalRaftRequest(e.data);
     const id = req.header && req.header.ID !== 0n ? req.header.ID : req.ID;
     const result = applyInternalRaftRequest(
-      { kv: this.kv, lessor: this.lessor, alarms: this.alarms, cluster: this.cluster },
+      { kv: this.kv, lessor: this.lessor, alarms: this.alarms, cluster: this.cluster, backend: this.be },
       req,
     );
     this.w.trigger(id, result);
   }
 
-  /** Compacts the in-memory raft log every --snapshot-count applied entries, keeping catch-up entries. */
-  private maybeTriggerSnapshot(): void {
+  /**
+   * etcd's triggerSnapshot: every --snapshot-count applied entries, once the backend is durable up
+   * to the applied index, records a raft snapshot (file + WAL record), lets the WAL release what
+   * precedes it, and compacts raft's in-memory log keeping catch-up entries for slow followers.
+   * The snapshot's data is empty: the state is the backend, which a member sends whole.
+   */
+  private async maybeTriggerSnapshot(): Promise<void> {
     if (this.appliedIndex - this.snapshotIndex <= this.cfg.snapshotCount) return;
-    this.storage.createSnapshot(this.appliedIndex, this.confState, new Uint8Array(0));
-    this.snapshotIndex = this.appliedIndex;
-    const compactIndex = this.appliedIndex - snapshotCatchUpEntries;
+    const index = this.appliedIndex;
+    await this.kv.commit();
+    const snap = this.storage.createSnapshot(index, this.confState, new Uint8Array(0));
+    await this.persistence.saveOwnSnapshot(snap);
+    this.snapshotIndex = index;
+    const compactIndex = index - snapshotCatchUpEntries;
     if (compactIndex > this.storage.firstIndex()) this.storage.compact(compactIndex);
+    this.logger.info(`saved snapshot at index ${index}`);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -929,6 +1011,7 @@ export class EtcdServer implements EtcdServerAPI {
     this.stopped = true;
     this.cancelTick?.();
     this.cancelLeaseLoop?.();
+    this.cancelPurge?.();
     this.compactor?.stop();
     await this.readyIdle;
     this.endReadRound();
@@ -941,6 +1024,7 @@ export class EtcdServer implements EtcdServerAPI {
     await this.kv.compactionsDone();
     this.kv.close();
     await this.kv.commit().catch(() => {});
+    await this.persistence.close();
     await this.be.close();
     this.logger.info(`stopped etcd member ${idString(this.id)}`);
   }
