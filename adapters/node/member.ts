@@ -3,6 +3,9 @@
  * app (src/api/etcdhttp `newClientApp`) on every --listen-client-urls, the peer app on every
  * --listen-peer-urls. Stopping closes the listeners first (no new requests), then the server.
  */
+import type { DiskLayout } from "../../src/etcdserver/storage.js";
+import type { Backend } from "../../src/storage/backend.js";
+import { openNodeStorage } from "./data-dir.js";
 import type { EtcdConfig, ListenConfig } from "../../src/etcdmain/config.js";
 import type { ServerConfig } from "../../src/etcdserver/config.js";
 import type { Logger } from "../../src/logger/zap.js";
@@ -19,7 +22,10 @@ export interface ServerHandle {
 
 /** The server and app factories the member wires together. */
 export interface Wiring {
-  startEtcdServer(cfg: ServerConfig, deps: { clock: Clock; logger: Logger }): ServerHandle | Promise<ServerHandle>;
+  startEtcdServer(
+    cfg: ServerConfig,
+    deps: { clock: Clock; logger: Logger; backend: Backend; disk: DiskLayout },
+  ): ServerHandle | Promise<ServerHandle>;
   newClientApp(
     server: ServerHandle,
     opts: {
@@ -72,9 +78,25 @@ export async function startMember(
     "listen-peer-urls": cfg.listen.listenPeerUrls,
     "advertise-client-urls": cfg.listen.advertiseClientUrls,
     "initial-advertise-peer-urls": cfg.listen.advertisePeerUrls,
-    storage: "memory (not durable: a restarted member starts empty)",
   });
-  const server = await w.startEtcdServer(cfg.server, { clock: nodeClock, logger: lg });
+  const v = cfg.config.values;
+  const storage = openNodeStorage(cfg.server.dataDir, {
+    walDir: (v.get("wal-dir") as string | undefined) ?? "",
+    maxWals: (v.get("max-wals") as number | undefined) ?? 5,
+    maxSnapshots: (v.get("max-snapshots") as number | undefined) ?? 5,
+    batchInterval: (v.get("backend-batch-interval") as number | undefined) ?? 0,
+    batchLimit: (v.get("backend-batch-limit") as number | undefined) ?? 0,
+  });
+  if (storage.kind === "member") {
+    lg.info("found a member directory; restarting it (the initial-cluster settings are ignored)", { "data-dir": cfg.server.dataDir });
+  }
+  let server: ServerHandle;
+  try {
+    server = await w.startEtcdServer(cfg.server, { clock: nodeClock, logger: lg, backend: storage.backend, disk: storage.disk });
+  } catch (e) {
+    await storage.backend.close().catch(() => {});
+    throw e;
+  }
   const clientListeners: Listener[] = [];
   const peerListeners: Listener[] = [];
   const stopListeners = async () => {

@@ -27,7 +27,7 @@ Member:
   --name 'default'
     Human-readable name for this member.
   --data-dir '\${name}.etcd'
-    Path to the data directory. (edgecd: storage is in memory until the durability issue lands; the directory is not written.)
+    Path to the data directory.
   --snapshot-count '100000'
     Number of committed transactions to trigger a snapshot to disk.
   --heartbeat-interval '100'
@@ -120,7 +120,8 @@ export function flagsline(): string {
   const unsupported = flagDefs.filter((f) => f.support === "unsupported").map((f) => f.name);
   return `${supportedHelp}
 Storage:
-  edgecd keeps its data in memory until the durability issue lands: a restarted member starts empty.
+  {data-dir}/member/wal holds the write-ahead log, {data-dir}/member/snap the raft snapshots and the
+  LMDB backend (snap/db). A data dir holding member/ restarts that member.
 
 Accepted for etcd compatibility, no effect yet (a warning when set):
 ${wrap(noop, "  ")}

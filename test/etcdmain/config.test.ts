@@ -163,7 +163,7 @@ describe("command-line syntax (Go's flag package)", () => {
       expect(o.stderr).toContain("Usage:");
       expect(o.stdout).toContain("--election-timeout '1000'\n    Time (in milliseconds) for an election to timeout.");
       expect(o.stdout).toContain("--pre-vote 'true'");
-      expect(o.stdout).toContain("in memory until the durability issue lands");
+      expect(o.stdout).toContain("{data-dir}/member/wal holds the write-ahead log");
       expect(o.stdout).toContain("--cert-file");
     }
   });
@@ -358,9 +358,9 @@ describe("mapping to ServerConfig", () => {
   });
 
   it("flags with no effect yet warn when set", () => {
-    const o = started(["--max-wals=3", "--enable-pprof"]);
+    const o = started(["--max-wals=3", "--enable-pprof", "--grpc-keepalive-min-time=1s"]);
     const names = o.events.filter((e) => e.msg === "flag has no effect in edgecd yet - ignoring").map((e) => e.fields?.["flag-name"]);
-    expect(names).toEqual(["max-wals", "enable-pprof"]);
+    expect(names).toEqual(["grpc-keepalive-min-time", "enable-pprof"]);
   });
 
   it("deprecated flags warn (3.5)", () => {
