@@ -11,6 +11,7 @@ import { type Logger, newZapLogger } from "../../src/logger/zap.js";
 import { openLogOutputs } from "./log-output.js";
 import { handleInterrupts } from "./signals.js";
 import { startMember } from "./member.js";
+import { snapshotCommand } from "./snapshot-command.js";
 import { ServerVersion } from "../../src/etcdserver/version.js";
 
 /** The etcd API version edgecd serves (its /version "etcdserver"). */
@@ -78,6 +79,9 @@ function readConfigFile(path: string): string {
 }
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  if (argv[0] === "snapshot") {
+    return snapshotCommand(argv.slice(1), { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) });
+  }
   const outcome = etcdMain({ argv, env, readFile: readConfigFile, version: versionInfo() });
   if (outcome.kind === "exit") {
     if (outcome.stderr) process.stderr.write(outcome.stderr);

@@ -407,10 +407,12 @@ export class EtcdServer implements EtcdServerAPI {
           const rd = this.node.ready();
           await this.handleReady(rd);
           this.node.advance(rd);
-          if (this.campaignPending) {
-            this.campaignPending = false;
-            this.node.campaign();
-          }
+        }
+        if (this.campaignPending && !this.stopped) {
+          // Every committed entry (the bootstrap configuration included) is applied now.
+          this.campaignPending = false;
+          this.node.campaign();
+          this.readyAgain = true;
         }
       } while (this.readyAgain && !this.stopped);
     } finally {
