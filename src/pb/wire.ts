@@ -147,7 +147,7 @@ export function readEnum(r: Reader, pkg: string): number {
 /** Reads a bytes field into a new array the caller owns. */
 export function readBytes(r: Reader, pkg: string): Uint8Array {
   const end = readLength(r, pkg);
-  // A copy into a plain Uint8Array (the reader's buffer may be a Node Buffer, whose slice is a view).
+  // A copy into a plain Uint8Array (the reader may hand out a view into its input).
   const b = new Uint8Array(r.buf.subarray(r.pos, end));
   r.pos = end;
   return b;

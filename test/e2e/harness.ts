@@ -36,12 +36,22 @@ export interface Member {
   clientURL: string;
   clientPort: number;
   peerPort: number;
+  /** The temp dir the member owns; its data dir (--data-dir) is `join(dataDir, "data")`. */
   dataDir: string;
+  /** The extra flags it was started with. */
+  flags: string[];
   proc: ChildProcess;
   /** Everything the process wrote to stderr so far (its JSON log lines). */
   stderr(): string;
   /** SIGTERM and wait; resolves with the exit code (null when killed by a signal). */
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  stop(signal?: NodeJS.Signals, opts?: StopOptions): Promise<number | null>;
+  /** Resolves with the exit code (null when killed by a signal) once the process has exited. */
+  exited: Promise<number | null>;
+}
+
+export interface StopOptions {
+  /** Leave the data dir in place (for `restartMember`); the caller removes it (`removeDataDir`). */
+  keepDataDir?: boolean;
 }
 
 export interface StartOptions {
@@ -51,13 +61,16 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Wait for /health to answer 200 (default true). */
   waitHealthy?: boolean;
+  peerPort?: number;
+  /** An existing temp dir (a `Member.dataDir`) whose `data/` the member reuses; default a new one. */
+  dataDir?: string;
 }
 
 export async function startMember(opts: StartOptions = {}): Promise<Member> {
   const name = opts.name ?? "e2e";
   const clientPort = opts.clientPort ?? (await freePort());
-  const peerPort = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), "edgecd-e2e-"));
+  const peerPort = opts.peerPort ?? (await freePort());
+  const dir = opts.dataDir ?? mkdtempSync(join(tmpdir(), "edgecd-e2e-"));
   const clientURL = `http://127.0.0.1:${clientPort}`;
   const peerURL = `http://127.0.0.1:${peerPort}`;
   const args = [
@@ -85,18 +98,23 @@ export async function startMember(opts: StartOptions = {}): Promise<Member> {
     clientPort,
     peerPort,
     dataDir: dir,
+    flags: opts.flags ?? [],
     proc,
     stderr: () => err,
-    async stop(signal: NodeJS.Signals = "SIGTERM") {
+    exited,
+    async stop(signal: NodeJS.Signals = "SIGTERM", stopOpts: StopOptions = {}) {
+      const rm = () => {
+        if (!stopOpts.keepDataDir) rmSync(dir, { recursive: true, force: true });
+      };
       if (proc.exitCode === null && proc.signalCode === null) {
         proc.kill(signal);
         const t = setTimeout(() => proc.kill("SIGKILL"), 10_000);
         const code = await exited;
         clearTimeout(t);
-        rmSync(dir, { recursive: true, force: true });
+        rm();
         return code;
       }
-      rmSync(dir, { recursive: true, force: true });
+      rm();
       return proc.exitCode;
     },
   };
@@ -111,13 +129,33 @@ export async function startMember(opts: StartOptions = {}): Promise<Member> {
         // not listening yet
       }
       if (Date.now() > deadline) {
-        await m.stop("SIGKILL");
+        await m.stop("SIGKILL", { keepDataDir: opts.dataDir !== undefined });
         throw new Error(`edgecd did not become healthy:\n${err}`);
       }
       await new Promise((r) => setTimeout(r, 50));
     }
   }
   return m;
+}
+
+/**
+ * Starts `m` again (after `m.stop(signal, { keepDataDir: true })`) with its name, ports, data dir
+ * and flags; `opts` overrides any of them.
+ */
+export function restartMember(m: Member, opts: StartOptions = {}): Promise<Member> {
+  return startMember({
+    name: m.name,
+    clientPort: m.clientPort,
+    peerPort: m.peerPort,
+    dataDir: m.dataDir,
+    flags: m.flags,
+    ...opts,
+  });
+}
+
+/** Removes a data dir kept by `stop(…, { keepDataDir: true })`. */
+export function removeDataDir(m: Member): void {
+  rmSync(m.dataDir, { recursive: true, force: true });
 }
 
 /** POSTs `body` as JSON; returns the status and the parsed body (or the text when not JSON). */
