@@ -145,7 +145,8 @@ function removeBackend(m: Member): void {
 describe("crash recovery", () => {
   it("kill -9 during a concurrent write load, 5 rounds: every acknowledged write survives with its revision; revisions never go back", async () => {
     const clients = 6;
-    let m = await startMember({ name: "crash-kill" });
+    // Snapshots every 1000 entries, so some kills land around a snapshot.
+    let m = await startMember({ name: "crash-kill", flags: ["--snapshot-count", "1000"] });
     const acked = new Map<string, { value: string; rev: number }>();
     let lastRev = 0;
     try {
@@ -329,9 +330,11 @@ describe("crash recovery", () => {
       const loadSeconds = (Date.now() - started) / 1000;
       const snaps = () => readdirSync(snapDir(m)).filter((f) => f.endsWith(".snap"));
       expect(snaps().length).toBeGreaterThan(0);
-      // The purge runs every 30 s (etcd's purgeFileInterval) from the start.
+      // The purge runs every 30 s (etcd's purgeFileInterval) from the start: wait for the first
+      // run after the load (the second one on a slow machine).
+      const waitUntil = started + (Date.now() - started < 29_000 ? 40_000 : 70_000);
       while (segments(m).length > 2 || snaps().length > 2) {
-        if (Date.now() - started > 40_000) break;
+        if (Date.now() > waitUntil) break;
         await new Promise((r) => setTimeout(r, 250));
       }
       console.log(`crash.e2e snapshot case: 37000 writes in ${loadSeconds.toFixed(1)} s; wal ${segments(m).join(",")}; snap ${snaps().join(",")}`);
@@ -341,6 +344,7 @@ describe("crash recovery", () => {
       const before = await hashKV(m);
       expect(await m.stop("SIGTERM", { keepDataDir: true })).toBe(0);
       m = await restartMember(m);
+      expect(m.stderr()).toMatch(/restarting etcd member \S+ in cluster \S+ at commit index \d+ \(snapshot [1-9]\d*,/);
       const after = await hashKV(m);
       expect(after).toEqual(before);
     } finally {
