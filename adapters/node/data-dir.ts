@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { openLmdbBackend, type LmdbBackend } from "../storage/lmdb/lmdb-backend.js";
 import { NodeFS } from "../storage/fs/node-fs.js";
 import type { DiskLayout } from "../../src/etcdserver/storage.js";
+import type { WalLogger } from "../../src/wal/logger.js";
 
 export type DataDirKind = "empty" | "member";
 
@@ -35,7 +36,7 @@ export interface NodeStorage {
 /** Opens (creating when new) the member's WAL layout and LMDB backend under `dataDir`. */
 export function openNodeStorage(
   dataDir: string,
-  opts: { walDir?: string; maxWals: number; maxSnapshots: number; batchInterval?: number; batchLimit?: number },
+  opts: { walDir?: string; maxWals: number; maxSnapshots: number; batchInterval?: number; batchLimit?: number; logger?: WalLogger },
 ): NodeStorage {
   const kind = identifyDataDir(dataDir);
   const memberDir = join(dataDir, "member");
@@ -54,6 +55,7 @@ export function openNodeStorage(
       snapDir,
       maxWals: opts.maxWals,
       maxSnapshots: opts.maxSnapshots,
+      logger: opts.logger,
     },
   };
 }

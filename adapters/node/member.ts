@@ -86,6 +86,7 @@ export async function startMember(
     maxSnapshots: (v.get("max-snapshots") as number | undefined) ?? 5,
     batchInterval: (v.get("backend-batch-interval") as number | undefined) ?? 0,
     batchLimit: (v.get("backend-batch-limit") as number | undefined) ?? 0,
+    logger: lg,
   });
   if (storage.kind === "member") {
     lg.info("found a member directory; restarting it (the initial-cluster settings are ignored)", { "data-dir": cfg.server.dataDir });
