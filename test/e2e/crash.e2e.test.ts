@@ -1,6 +1,6 @@
 /**
  * Crash recovery of a real member (issue 5): kill -9 during a write load, a torn WAL tail, a
- * corrupted WAL record, and a restart after many writes with snapshots and purged WAL segments.
+ * corrupted WAL record, and a restart after 200k writes with snapshots and purged WAL segments.
  * Each case checks what a client could see: every acknowledged write is there with the revision it
  * was acknowledged at, revisions never go backwards, and a member that cannot trust its log refuses
  * to serve. Random choices come from a seeded source whose seed is printed.
@@ -301,27 +301,33 @@ describe("crash recovery", () => {
     }
   });
 
-  // etcd's acceptance asks for 200k writes; on a 2-core machine edgecd puts ~2.5k/s, so this uses
-  // 37k: 2k puts of 64 KB (over 128 MB of WAL: three 64 MB segments) and then 35k of 100 B (three
-  // snapshots past those segments), all done before the first purge at 30 s.
-  it("37k writes with --snapshot-count 10000: snapshots taken, old WAL segments and snapshots purged (max 2), hashkv equal after restart", async () => {
-    const flags = ["--snapshot-count", "10000", "--max-wals", "2", "--max-snapshots", "2"];
+  // 200k writes: 2k puts of 64 KB (over 128 MB of WAL: three 64 MB segments), then 198k puts of
+  // 100 B in txns of 99 (2k raft entries; --snapshot-count 500 makes several snapshots past the
+  // big segments), all done before the first purge at 30 s.
+  it("200k writes with --snapshot-count 500: snapshots taken, old WAL segments and snapshots purged (max 2), hashkv equal after restart", async () => {
+    const flags = ["--snapshot-count", "500", "--max-wals", "2", "--max-snapshots", "2"];
     let m = await startMember({ name: "crash-snap", flags });
     const started = Date.now();
     try {
-      const drive = async (writes: number, clients: number, key: (i: number) => string, value: string) => {
+      const drive = async (writes: number, clients: number, op: (i: number) => Promise<unknown>) => {
         let n = 0;
         await Promise.all(
           Array.from({ length: clients }, async () => {
-            while (n < writes) {
-              const i = n++;
-              await put(m, key(i), `${i}${value}`);
-            }
+            while (n < writes) await op(n++);
           }),
         );
       };
-      await drive(2000, 8, (i) => `snap/big/${i}`, "B".repeat(64 * 1024));
-      await drive(35_000, 32, (i) => `snap/small/${i % 5000}`, "s".repeat(100));
+      await drive(2000, 8, (i) => put(m, `snap/big/${i}`, `${i}${"B".repeat(64 * 1024)}`));
+      const perTxn = 99;
+      await drive(2000, 16, async (t) => {
+        const success = Array.from({ length: perTxn }, (_, j) => ({
+          request_put: { key: b64(`snap/small/${(t * perTxn + j) % 50_000}`), value: b64(`${t}-${j}${"s".repeat(100)}`) },
+        }));
+        const r = await post(m, "/v3/kv/txn", { success });
+        if (r.status !== 200) throw new Error(`txn ${t}: HTTP ${r.status} ${JSON.stringify(r.body)}`);
+      });
+      const writes = 2000 + 2000 * perTxn;
+      expect(writes).toBe(200_000);
       const loadSeconds = (Date.now() - started) / 1000;
       const snaps = () => readdirSync(snapDir(m)).filter((f) => f.endsWith(".snap"));
       expect(snaps().length).toBeGreaterThan(0);
@@ -332,7 +338,7 @@ describe("crash recovery", () => {
         if (Date.now() > waitUntil) break;
         await new Promise((r) => setTimeout(r, 250));
       }
-      console.log(`crash.e2e snapshot case: 37000 writes in ${loadSeconds.toFixed(1)} s; wal ${segments(m).join(",")}; snap ${snaps().join(",")}`);
+      console.log(`crash.e2e snapshot case: ${writes} writes in ${loadSeconds.toFixed(1)} s; wal ${segments(m).join(",")}; snap ${snaps().join(",")}`);
       expect(segments(m).length).toBeLessThanOrEqual(2);
       expect(snaps().length).toBeLessThanOrEqual(2);
       expect(segments(m)[0]).not.toBe("0000000000000000-0000000000000000.wal");
