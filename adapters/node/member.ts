@@ -24,7 +24,7 @@ export interface ServerHandle {
 export interface Wiring {
   startEtcdServer(
     cfg: ServerConfig,
-    deps: { clock: Clock; logger: Logger; backend: Backend; disk: DiskLayout },
+    deps: { clock: Clock; logger: Logger; backend?: Backend; disk?: DiskLayout },
   ): ServerHandle | Promise<ServerHandle>;
   newClientApp(
     server: ServerHandle,
@@ -80,22 +80,26 @@ export async function startMember(
     "initial-advertise-peer-urls": cfg.listen.advertisePeerUrls,
   });
   const v = cfg.config.values;
-  const storage = openNodeStorage(cfg.server.dataDir, {
-    walDir: (v.get("wal-dir") as string | undefined) ?? "",
-    maxWals: (v.get("max-wals") as number | undefined) ?? 5,
-    maxSnapshots: (v.get("max-snapshots") as number | undefined) ?? 5,
-    batchInterval: (v.get("backend-batch-interval") as number | undefined) ?? 0,
-    batchLimit: (v.get("backend-batch-limit") as number | undefined) ?? 0,
-    logger: lg,
-  });
-  if (storage.kind === "member") {
+  // An explicitly empty --data-dir: an ephemeral member (the server's memory WAL and backend).
+  const storage =
+    cfg.server.dataDir === ""
+      ? undefined
+      : openNodeStorage(cfg.server.dataDir, {
+          walDir: (v.get("wal-dir") as string | undefined) ?? "",
+          maxWals: (v.get("max-wals") as number | undefined) ?? 5,
+          maxSnapshots: (v.get("max-snapshots") as number | undefined) ?? 5,
+          batchInterval: (v.get("backend-batch-interval") as number | undefined) ?? 0,
+          batchLimit: (v.get("backend-batch-limit") as number | undefined) ?? 0,
+          logger: lg,
+        });
+  if (storage?.kind === "member") {
     lg.info("found a member directory; restarting it (the initial-cluster settings are ignored)", { "data-dir": cfg.server.dataDir });
   }
   let server: ServerHandle;
   try {
-    server = await w.startEtcdServer(cfg.server, { clock: nodeClock, logger: lg, backend: storage.backend, disk: storage.disk });
+    server = await w.startEtcdServer(cfg.server, { clock: nodeClock, logger: lg, backend: storage?.backend, disk: storage?.disk });
   } catch (e) {
-    await storage.backend.close().catch(() => {});
+    await storage?.backend.close().catch(() => {});
     throw e;
   }
   const clientListeners: Listener[] = [];

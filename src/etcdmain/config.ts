@@ -585,7 +585,10 @@ export function finishConfig(ec: EtcdConfig, events: LogEvent[] = []): void {
   if (ec.name !== DefaultName && ec.initialCluster === defaultInitialCluster) {
     ec.initialCluster = initialClusterFromName(ec.name, ec.advertisePeerUrls);
   }
-  if (ec.dataDir === "") {
+  if (ec.dataDir === "" && ec.explicit.has("data-dir")) {
+    // edgecd: an explicitly empty --data-dir is an ephemeral member (memory WAL and backend).
+    events.push({ level: "warn", msg: "'data-dir' is explicitly empty; storage is in memory and nothing survives a restart" });
+  } else if (ec.dataDir === "") {
     ec.dataDir = `${ec.name}.etcd`;
     events.push({ level: "warn", msg: "'data-dir' was empty; using default", fields: { "data-dir": ec.dataDir } });
   }
@@ -673,7 +676,7 @@ export function buildServerConfig(ec: EtcdConfig): { server: ServerConfig; liste
   const server: ServerConfig = {
     ...defaultServerConfig(ec.name),
     name: ec.name,
-    dataDir: ec.dataDir || `${ec.name}.etcd`,
+    dataDir: ec.dataDir,
     peerURLs: [...ec.advertisePeerUrls],
     clientURLs: [...(ec.advertiseClientUrls ?? [])],
     initialCluster,

@@ -79,6 +79,12 @@ describe("defaults (etcd 3.5)", () => {
     expect(o.events).toContainEqual({ level: "warn", msg: "'data-dir' was empty; using default", fields: { "data-dir": "n1.etcd" } });
   });
 
+  it("an explicitly empty --data-dir is an ephemeral (in-memory) member, with a warning", () => {
+    const o = started(["--data-dir="]);
+    expect(o.server.dataDir).toBe("");
+    expect(o.events).toContainEqual({ level: "warn", msg: "'data-dir' is explicitly empty; storage is in memory and nothing survives a restart" });
+  });
+
   it("keeps an explicit --data-dir", () => {
     expect(started(["--data-dir=/tmp/x"]).server.dataDir).toBe("/tmp/x");
   });
