@@ -507,7 +507,10 @@ export class EtcdServer implements EtcdServerAPI {
   private async maybeTriggerSnapshot(): Promise<void> {
     if (this.appliedIndex - this.snapshotIndex <= this.cfg.snapshotCount) return;
     const index = this.appliedIndex;
-    await this.kv.commit();
+    // An empty batch: its commit carries the consistent index (pre-commit hook) and, batches being
+    // durable in commit order, resolves once everything applied so far — KV, leases, alarms — is
+    // durable (etcd forces a backend commit here).
+    await this.be.batchTx().commit();
     const snap = this.storage.createSnapshot(index, this.confState, new Uint8Array(0));
     await this.persistence.saveOwnSnapshot(snap);
     this.snapshotIndex = index;
