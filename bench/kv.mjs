@@ -8,54 +8,20 @@
 //   npm run bench -- --seconds 10 --scenario put --clients 64
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import http from "node:http";
+import { flagOf, freePort, gatewayClient } from "./lib.mjs";
 
 const args = process.argv.slice(2);
-const flag = (name, dflt) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : dflt;
-};
+const flag = (name, dflt) => flagOf(args, name, dflt);
 const useEtcd = args.includes("--etcd");
 const seconds = Number(flag("seconds", "5"));
 const only = flag("scenario", undefined);
 const onlyClients = flag("clients", undefined);
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-const agent = new http.Agent({ keepAlive: true, maxSockets: 1024 });
-function post(port, path, body) {
-  return new Promise((resolve, reject) => {
-    const data = JSON.stringify(body);
-    const req = http.request(
-      { host: "127.0.0.1", port, path, method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(data) } },
-      (res) => {
-        const chunks = [];
-        res.on("data", (c) => chunks.push(c));
-        res.on("end", () => {
-          const text = Buffer.concat(chunks).toString();
-          if (res.statusCode !== 200) reject(new Error(`${path}: HTTP ${res.statusCode} ${text}`));
-          else resolve(text);
-        });
-      },
-    );
-    req.on("error", reject);
-    req.end(data);
-  });
-}
+const { post, destroy } = gatewayClient(1024);
 
 async function startMember() {
   const [client, peer] = [await freePort(), await freePort()];
@@ -147,5 +113,5 @@ try {
   }
 } finally {
   await m.stop();
-  agent.destroy();
+  destroy();
 }

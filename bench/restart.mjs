@@ -10,53 +10,21 @@
 //   npm run bench:restart -- --keys 100000
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import http from "node:http";
+import { flagOf, freePort, gatewayClient } from "./lib.mjs";
 
 const args = process.argv.slice(2);
-const flag = (name, dflt) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : dflt;
-};
+const flag = (name, dflt) => flagOf(args, name, dflt);
 const keys = Number(flag("keys", "1000000"));
 const clients = Number(flag("clients", "8"));
 const perTxn = 128;
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-function post(port, path, body) {
-  return new Promise((resolve, reject) => {
-    const data = JSON.stringify(body);
-    const req = http.request(
-      { host: "127.0.0.1", port, path, method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(data) } },
-      (res) => {
-        const chunks = [];
-        res.on("data", (c) => chunks.push(c));
-        res.on("end", () => {
-          const text = Buffer.concat(chunks).toString();
-          if (res.statusCode !== 200) reject(new Error(`${path}: HTTP ${res.statusCode} ${text}`));
-          else resolve(JSON.parse(text));
-        });
-      },
-    );
-    req.on("error", reject);
-    req.end(data);
-  });
-}
+const client = gatewayClient(64);
+/** POSTs `body` and resolves with the parsed JSON answer. */
+const post = async (port, path, body) => JSON.parse(await client.post(port, path, body));
 
 const [clientPort, peerPort] = [await freePort(), await freePort()];
 const dir = mkdtempSync(join(tmpdir(), "edgecd-bench-restart-"));
@@ -122,7 +90,7 @@ try {
   const before = await hashKV();
   member.child.kill("SIGTERM");
   await member.exited;
-  agent.destroy(); // the old keep-alive sockets are dead
+  client.destroy(); // the old keep-alive sockets are dead
   member = await start();
   const rssAfterRestartMB = rssMB(member.child.pid);
   const after = await hashKV();
@@ -139,6 +107,6 @@ try {
 } finally {
   member.child.kill("SIGTERM");
   await member.exited;
-  agent.destroy();
+  client.destroy();
   rmSync(dir, { recursive: true, force: true });
 }

@@ -1,0 +1,49 @@
+// What the benchmarks share: flags from the command line, free loopback ports, and a keep-alive
+// client for the v3 JSON gateway.
+import http from "node:http";
+import { createServer } from "node:net";
+
+/** `--name value` from `args`, or `dflt`. */
+export function flagOf(args, name, dflt) {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : dflt;
+}
+
+/** A TCP port free on 127.0.0.1 right now. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * A keep-alive HTTP client: `post(port, path, body)` sends `body` as JSON and resolves with the
+ * response text (rejects on a non-200 status); `destroy()` closes its sockets.
+ */
+export function gatewayClient(maxSockets) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets });
+  const post = (port, path, body) =>
+    new Promise((resolve, reject) => {
+      const data = JSON.stringify(body);
+      const req = http.request(
+        { host: "127.0.0.1", port, path, method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(data) } },
+        (res) => {
+          const chunks = [];
+          res.on("data", (c) => chunks.push(c));
+          res.on("end", () => {
+            const text = Buffer.concat(chunks).toString();
+            if (res.statusCode !== 200) reject(new Error(`${path}: HTTP ${res.statusCode} ${text}`));
+            else resolve(text);
+          });
+        },
+      );
+      req.on("error", reject);
+      req.end(data);
+    });
+  return { post, destroy: () => agent.destroy() };
+}
