@@ -47,9 +47,9 @@ it("an expired lease deletes its keys (watch sees the DELETE); a kept-alive leas
   })();
 
   expect(await watch.next(5000)).toBe(`{"result":{"header":${hdr(4)},"events":[{"type":"DELETE","kv":{"key":"${b64("gone")}","mod_revision":"4"}}]}}`);
-  const took = Date.now() - granted;
-  expect(took).toBeGreaterThanOrEqual(1900);
-  expect(took).toBeLessThan(4500);
+  // Never before its TTL (a safety property: timers fire late, never early, so no upper bound is
+  // asserted here — the watch's own wait bounds it).
+  expect(Date.now() - granted).toBeGreaterThanOrEqual(1900);
   expect(await call(B, "/v3/kv/range", `{"key":"${b64("gone")}"}`)).toEqual([200, `{"header":${hdr(4)}}`]);
   expect(await call(B, "/v3/lease/timetolive", `{"ID":"100"}`)).toEqual([200, `{"header":${hdr(4)},"ID":"100","TTL":"-1"}`]);
   expect(await call(B, "/v3/lease/leases", ``)).toEqual([200, `{"header":${hdr(4)},"leases":[{"ID":"200"}]}`]);
