@@ -27,8 +27,18 @@ import type {
   LeaseRevokeResponse,
   LeaseTimeToLiveRequest,
   LeaseTimeToLiveResponse,
+  MemberAddRequest,
+  MemberAddResponse,
   MemberListRequest,
   MemberListResponse,
+  MemberPromoteRequest,
+  MemberPromoteResponse,
+  MemberRemoveRequest,
+  MemberRemoveResponse,
+  MemberUpdateRequest,
+  MemberUpdateResponse,
+  MoveLeaderRequest,
+  MoveLeaderResponse,
   PutRequest,
   PutResponse,
   RangeRequest,
@@ -39,6 +49,8 @@ import type {
   TxnResponse,
 } from "../api/etcdserverpb/rpc.js";
 import type { WatchableStore } from "../mvcc/watchable-store.js";
+import type { Transport } from "../rafthttp/transport.js";
+import type { Member as MembershipMember } from "./membership/member.js";
 
 /** etcd's RaftKV. Range is linearizable unless `serializable`; writes go through raft. */
 export interface RaftKV {
@@ -61,8 +73,16 @@ export interface LeaseAPI {
   leaseLeases(): Promise<LeaseLeasesResponse>;
 }
 
+/**
+ * etcd's Cluster service. Changes go through raft as ConfChanges with etcd's checks (learners,
+ * --strict-reconfig-check); promote is forwarded to the leader when a follower receives it.
+ */
 export interface ClusterAPI {
   memberList(r: MemberListRequest): Promise<MemberListResponse>;
+  memberAdd(r: MemberAddRequest): Promise<MemberAddResponse>;
+  memberRemove(r: MemberRemoveRequest): Promise<MemberRemoveResponse>;
+  memberUpdate(r: MemberUpdateRequest): Promise<MemberUpdateResponse>;
+  memberPromote(r: MemberPromoteRequest): Promise<MemberPromoteResponse>;
 }
 
 export interface MaintenanceAPI {
@@ -77,6 +97,8 @@ export interface MaintenanceAPI {
    * (etcd appends a SHA-256 of the blob) the checksum. `remainingBytes` counts down to 0.
    */
   snapshot(): AsyncIterable<{ remainingBytes: number; blob: Uint8Array }>;
+  /** etcd's MoveLeader: only the leader may transfer leadership, to a voting member. */
+  moveLeader(r: MoveLeaderRequest): Promise<MoveLeaderResponse>;
 }
 
 /** What the watch and keepalive streams and /health need beyond the request/response calls. */
@@ -100,3 +122,28 @@ export interface ServerInfo {
 }
 
 export type EtcdServerAPI = RaftKV & LeaseAPI & ClusterAPI & MaintenanceAPI & ServerInfo;
+
+/**
+ * What the peer handler (src/api/etcdhttp/peer.ts, etcd's newPeerHandler) asks of the server,
+ * beside the transport's own raft routes (src/rafthttp/handler.ts).
+ */
+export interface PeerServerAPI {
+  /** This member's id. */
+  readonly id: bigint;
+  clusterID(): bigint;
+  /** The peer transport, whose handler serves /raft, /raft/stream/*, /raft/snapshot, /raft/probing. */
+  rafthttp(): Transport;
+  /** The members, sorted by id (GET /members). */
+  peerMembers(): MembershipMember[];
+  /** etcd's /version body. */
+  version(): { etcdserver: string; etcdcluster: string };
+  /** Waits until applied ≥ committed, at most `timeoutMs`; false on timeout (the lease handlers answer 408). */
+  waitAppliedCaughtUp(timeoutMs: number): Promise<boolean>;
+  /** Renews on this member, which must be the leader (else ErrNotPrimary); the TTL in seconds. */
+  leaseRenewLocal(id: bigint): Promise<number>;
+  /** TimeToLive on this member, which must be the leader (else ErrNotPrimary). */
+  leaseTimeToLiveLocal(r: LeaseTimeToLiveRequest): Promise<LeaseTimeToLiveResponse>;
+  /** Promotes a learner on this member, which must be the leader; the members after. */
+  promoteMemberLocal(id: bigint): Promise<MembershipMember[]>;
+  hashKV(r: HashKVRequest): Promise<HashKVResponse>;
+}
