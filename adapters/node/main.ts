@@ -101,11 +101,21 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     sink.close();
     return 1;
   }
+  let signalled = false;
   handleInterrupts(async (signal) => {
+    signalled = true;
     lg.info("received signal; shutting down", { signal });
     await member.stop();
     lg.info("stopped serving", { name: outcome.server.name });
     sink.close();
+  });
+  // etcd exits once its server stops by itself (removed from the cluster): etcdmain's StopNotify.
+  void member.server.done?.then(async () => {
+    if (signalled) return;
+    await member.stop();
+    lg.info("stopped serving", { name: outcome.server.name });
+    sink.close();
+    process.exit(0);
   });
   return -1; // keep running
 }

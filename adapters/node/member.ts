@@ -12,19 +12,24 @@ import type { Logger } from "../../src/logger/zap.js";
 import type { Clock } from "../../src/platform.js";
 import { type EtcdServer, startEtcdServer } from "../../src/etcdserver/server.js";
 import { newClientApp } from "../../src/api/etcdhttp/client.js";
+import { newPeerApp } from "../../src/api/etcdhttp/peer.js";
+import type { PeerDeps } from "../../src/etcdserver/server.js";
 import { nodeClock } from "./clock.js";
+import { nodePeerDialer } from "./peer-dialer.js";
 import { type FetchApp, type Listener, serveURL, upgradeWebSocket } from "./serve.js";
 
 /** What the member needs of the server module (src/etcdserver/server.ts). */
 export interface ServerHandle {
   stop(): Promise<void>;
+  /** Resolves once the server has stopped, also by itself (removed from the cluster). */
+  done?: Promise<void>;
 }
 
 /** The server and app factories the member wires together. */
 export interface Wiring {
   startEtcdServer(
     cfg: ServerConfig,
-    deps: { clock: Clock; logger: Logger; backend?: Backend; disk?: DiskLayout },
+    deps: { clock: Clock; logger: Logger; backend?: Backend; disk?: DiskLayout; peer?: PeerDeps },
   ): ServerHandle | Promise<ServerHandle>;
   newClientApp(
     server: ServerHandle,
@@ -36,13 +41,14 @@ export interface Wiring {
       enableGrpcGateway: boolean;
     },
   ): FetchApp;
-  /** The peer handler (raft streams, /members, /version…); absent until rafthttp lands. */
+  /** The peer handler (raft streams and posts, /members, /version, /leases…); absent: no peer listeners. */
   newPeerApp?(server: ServerHandle, opts: { upgradeWebSocket: typeof upgradeWebSocket; logger: Logger }): FetchApp;
 }
 
-/** The real server and client app (src/etcdserver/server.ts, src/api/etcdhttp/client.ts). */
+/** The real server, client app and peer app (src/etcdserver/server.ts, src/api/etcdhttp/client.ts, peer.ts). */
 export async function loadWiring(): Promise<Wiring> {
   return {
+    newPeerApp: (server, opts) => newPeerApp(server as EtcdServer, { upgradeWebSocket: opts.upgradeWebSocket, logger: opts.logger }),
     startEtcdServer: (cfg, deps) => startEtcdServer(cfg, deps),
     newClientApp: (server, opts) =>
       // Watch progress timers use the Node clock.
@@ -97,7 +103,13 @@ export async function startMember(
   }
   let server: ServerHandle;
   try {
-    server = await w.startEtcdServer(cfg.server, { clock: nodeClock, logger: lg, backend: storage?.backend, disk: storage?.disk });
+    server = await w.startEtcdServer(cfg.server, {
+      clock: nodeClock,
+      logger: lg,
+      backend: storage?.backend,
+      disk: storage?.disk,
+      peer: { dialer: nodePeerDialer },
+    });
   } catch (e) {
     await storage?.backend.close().catch(() => {});
     throw e;

@@ -18,6 +18,7 @@ import {
   type ClusterState,
   type ServerConfig,
   defaultServerConfig,
+  DefaultSnapshotCatchUpEntries,
 } from "../etcdserver/config.js";
 import { GoParseError, parseGoDuration } from "./duration.js";
 import {
@@ -697,6 +698,7 @@ export function buildServerConfig(ec: EtcdConfig): { server: ServerConfig; liste
     leaseCheckpoint: v.get("experimental-enable-lease-checkpoint") as boolean,
     leaseCheckpointPersist: v.get("experimental-enable-lease-checkpoint-persist") as boolean,
     compactionBatchLimit: num("experimental-compaction-batch-limit"),
+    snapshotCatchUpEntries: num("experimental-snapshot-catchup-entries") || DefaultSnapshotCatchUpEntries,
     watchProgressNotifyInterval: num("experimental-watch-progress-notify-interval") / NS_PER_MS,
     warningApplyDuration: num("experimental-warning-apply-duration") / NS_PER_MS,
   };

@@ -269,7 +269,7 @@ export const flagDefs: readonly FlagDef[] = [
   b("experimental-stop-grpc-service-on-defrag", false, "noop"),
   u("experimental-bootstrap-defrag-threshold-megabytes", 0, "noop"),
   {
-    ...u("experimental-snapshot-catchup-entries", 5000, "noop"),
+    ...u("experimental-snapshot-catchup-entries", 5000),
     // etcd's YAML key really differs from the flag name here.
     yamlKey: "experimental-snapshot-catch-up-entries",
   },

@@ -54,6 +54,8 @@ export interface ServerConfig {
   leaseCheckpointPersist: boolean;
   /** --experimental-compaction-batch-limit */
   compactionBatchLimit: number;
+  /** --experimental-snapshot-catchup-entries: raft entries kept behind a snapshot for slow followers. */
+  snapshotCatchUpEntries: number;
   /** --experimental-watch-progress-notify-interval (ms) */
   watchProgressNotifyInterval: number;
   /** --experimental-warning-apply-duration (ms) */
@@ -72,6 +74,8 @@ export const DefaultTickMs = 100;
 export const DefaultElectionMs = 1000;
 export const DefaultWatchProgressNotifyInterval = 10 * 60 * 1000;
 export const DefaultCompactionBatchLimit = 1000;
+/** etcd's DefaultSnapshotCatchUpEntries. */
+export const DefaultSnapshotCatchUpEntries = 5000;
 export const DefaultWarningApplyDuration = 100;
 
 /** A configuration with etcd's defaults for a single member named `name`. */
@@ -98,6 +102,7 @@ export function defaultServerConfig(name = "default"): ServerConfig {
     leaseCheckpoint: false,
     leaseCheckpointPersist: false,
     compactionBatchLimit: DefaultCompactionBatchLimit,
+    snapshotCatchUpEntries: DefaultSnapshotCatchUpEntries,
     watchProgressNotifyInterval: DefaultWatchProgressNotifyInterval,
     warningApplyDuration: DefaultWarningApplyDuration,
   };

@@ -4,11 +4,13 @@
  * waits for their apply, serves linearizable reads through batched ReadIndex rounds, drives the
  * lessor's expiry and checkpoints while leader, the quota and alarms, and auto-compaction.
  *
- * Single-threaded: every state change happens in one JavaScript turn; only persistence (and in later
- * issues, the network) is awaited, inside the Ready loop, which runs one Ready at a time.
+ * Single-threaded: every state change happens in one JavaScript turn; only persistence and the
+ * network are awaited. The Ready loop runs one Ready at a time: a leader sends its messages before
+ * persisting (raft's parallel append), a follower after; messages from peers arrive through the
+ * transport (src/rafthttp) and are stepped into raft between Readies.
  *
- * Storage: the raft log lives in a MemoryStorage; until the durability issue lands nothing is written
- * to disk (`persist` is where the WAL will go), so a restart starts a new cluster.
+ * Storage: raft's log lives in a MemoryStorage backed by the WAL and snapshot files (storage.ts);
+ * the state machine is the Backend, which is also what a raft snapshot carries to a follower.
  */
 import {
   AlarmAction,
@@ -20,6 +22,7 @@ import {
   newLeaseTimeToLiveResponse,
   newMember as newPbMember,
   newMemberListResponse,
+  newMoveLeaderResponse,
   newResponseHeader,
   newStatusResponse,
   type AlarmRequest,
@@ -39,7 +42,19 @@ import {
   type LeaseRevokeResponse,
   type LeaseTimeToLiveRequest,
   type LeaseTimeToLiveResponse,
+  type Member as PbMember,
+  type MemberAddRequest,
+  type MemberAddResponse,
+  type MemberListRequest,
+  type MemberPromoteRequest,
+  type MemberPromoteResponse,
+  type MemberRemoveRequest,
+  type MemberRemoveResponse,
+  type MemberUpdateRequest,
+  type MemberUpdateResponse,
   type MemberListResponse,
+  type MoveLeaderRequest,
+  type MoveLeaderResponse,
   type PutRequest,
   type PutResponse,
   type RangeRequest,
@@ -52,7 +67,8 @@ import {
 import { decodeInternalRaftRequest, encodeInternalRaftRequest } from "../api/etcdserverpb/codec.js";
 import { newInternalRaftRequest, newRequestHeader, type InternalRaftRequest } from "../api/etcdserverpb/raft-internal.js";
 import { ErrGRPCNoSpace } from "../api/v3rpc/rpctypes.js";
-import { ErrLeaseExpiredPendingRevoke, ErrLeaseNotFound } from "../lease/errors.js";
+import { ErrLeaseExpiredPendingRevoke, ErrLeaseNotFound, ErrNotPrimary } from "../lease/errors.js";
+import { renewHTTP, timeToLiveHTTP } from "../lease/leasehttp.js";
 import { leaseItemKey } from "../lease/lease-item.js";
 import { newLessor, type Lessor } from "../lease/lessor.js";
 import { MvccError } from "../mvcc/errors.js";
@@ -61,18 +77,27 @@ import type { Clock } from "../platform.js";
 import { Generator } from "../pkg/idutil.js";
 import { Registry } from "../pkg/metrics.js";
 import {
+  ConfChangeType,
   decodeConfChange,
   decodeConfChangeV2,
   EntryType,
   ErrProposalDropped,
+  ErrStepPeerNotFound,
   MemoryStorage,
+  MessageType,
   RawNode,
   seededRandom,
+  SnapshotStatus,
   StateType,
+  type ConfChange,
   type ConfState,
   type Entry,
+  type Message,
   type Ready,
+  type Snapshot,
 } from "../raft/index.js";
+import { Transport } from "../rafthttp/transport.js";
+import { RemovedMemberError, type FetchFn, type PeerDialer } from "../rafthttp/types.js";
 import { discardLogger, type Logger } from "../raft/logger.js";
 import type { Backend } from "../storage/backend.js";
 import { withPreCommitHook } from "../storage/hooks.js";
@@ -97,14 +122,21 @@ import {
   ErrTimeoutDueToLeaderFail,
   ErrTooManyRequests,
   ErrRequestTooLarge,
+  ErrNotLeader,
+  ErrBadLeaderTransferee,
+  ErrTimeoutLeaderTransfer,
+  ErrTimeoutWaitAppliedIndex,
 } from "./errors.js";
 import { newClusterFromURLsMap, RaftCluster } from "./membership/cluster.js";
-import { readMembership, saveMembers } from "./membership/store.js";
+import { readMembership } from "./membership/store.js";
+import { encodeMemberContext } from "./membership/context.js";
+import { applyConfChange as applyMembershipChange, Membership, type ConfChangeResult } from "./membership/changes.js";
+import { getClusterFromRemotePeers, isMemberBootstrapped, promoteMemberHTTP, validateClusterAndAssignIDs } from "./cluster-util.js";
 import { memoryPersistence, WalPersistence, type DiskLayout, type RaftPersistence, type RecoveredRaftState } from "./storage.js";
-import { idString } from "./membership/member.js";
+import { computeMemberID, idString, type Member } from "./membership/member.js";
 import { BackendQuota, type QuotaRequest } from "./quota.js";
 import { isTxnReadonly, isTxnSerializable, range as applyRange, txn as applyTxn } from "./txn.js";
-import { ServerVersion, ClusterVersion } from "./version.js";
+import { ServerVersion, ClusterVersion, MinClusterVersion } from "./version.js";
 import { Wait, WaitTime } from "./wait.js";
 
 /** etcd's maxGapBetweenApplyAndCommitIndex: proposals are refused while apply lags this far. */
@@ -119,6 +151,13 @@ export const snapshotCatchUpEntries = 5000;
 const maxSizePerMsg = 1024 * 1024;
 const maxInflightMsgs = 512;
 
+/** The runtime parts of the peer transport (a cluster of more than one member needs them). */
+export interface PeerDeps {
+  dialer: PeerDialer;
+  /** Pipeline and snapshot posts, lease and promote forwarding, joining (default: global fetch). */
+  fetch?: FetchFn;
+}
+
 export interface ServerDeps {
   clock: Clock;
   logger?: Logger;
@@ -130,6 +169,20 @@ export interface ServerDeps {
   seed?: number;
   /** Where the WAL and raft snapshots live; absent: nothing is written (an ephemeral member). */
   disk?: DiskLayout;
+  /** The peer transport's dialer and fetch; absent: a single member that talks to no one. */
+  peer?: PeerDeps;
+}
+
+/** etcd's applyTimeout: how long a membership change waits for apply to catch up with commit (ms). */
+const applyTimeout = 1_000;
+/** etcd's timeout for asking the running members who is in the cluster when joining (ms). */
+const peerRequestTimeout = 10_000;
+/** etcd's bootstrap timeout: how long a new member asks whether it was bootstrapped already (ms). */
+const peerProbeTimeout = 1_000;
+
+/** A membership Member as the Cluster API's pb Member. */
+function toPbMember(m: Member): PbMember {
+  return newPbMember({ ID: m.id, name: m.name, peerURLs: [...m.peerURLs], clientURLs: [...m.clientURLs], isLearner: m.isLearner });
 }
 
 /** etcd's purge interval for old WAL segments and snapshot files (ms). */
@@ -163,9 +216,21 @@ export class EtcdServer implements EtcdServerAPI {
 
   /** The last raft entry applied (restarts at the snapshot index and replays from there). */
   private appliedIndex = 0;
-  /** The consistent index the backend held at start: normal entries up to it are not applied again. */
-  private readonly backendIndex: number;
+  /** The term of the last entry applied (a snapshot sent to a follower is taken at it). */
+  private appliedTerm = 0;
   private readonly persistence: RaftPersistence;
+  /** The peer transport; undefined for a member without peer deps (tests of a single member). */
+  private readonly transport: Transport | undefined;
+  private readonly fetchFn: FetchFn;
+  /** The Cluster service (member add/remove/update/promote, etcd's checks). */
+  private readonly membership: Membership;
+  /**
+   * Backend snapshots received with a MsgSnap (etcd's `{index}.snap.db` files), by raft index, until
+   * raft hands the snapshot to the Ready loop, which restores the backend from it.
+   */
+  private readonly receivedDBs = new Map<number, Uint8Array[]>();
+  /** Voters at start: a single voter campaigns at once. */
+  private startVoters = 0;
   private cancelPurge: (() => void) | undefined;
   private committedIndex = 0;
   private snapshotIndex = 0;
@@ -173,6 +238,8 @@ export class EtcdServer implements EtcdServerAPI {
   private lead = 0n;
   private leadElectedTime = 0;
   private stopped = false;
+  /** A stop is under way (stopSoon: the member stops itself). */
+  private stopping = false;
   private readyRunning = false;
   private readyAgain = false;
   private campaignPending = false;
@@ -181,7 +248,7 @@ export class EtcdServer implements EtcdServerAPI {
   private cancelLeaseLoop: (() => void) | undefined;
 
   /** Proposals waiting for a leader: raft drops proposals while there is none (etcd's Propose blocks). */
-  private pendingProposals: { data: Uint8Array; id: bigint; reject: (e: Error) => void }[] = [];
+  private pendingProposals: { id: bigint; step: () => void; reject: (e: Error) => void }[] = [];
   /** Reads waiting for the next ReadIndex round, and the round in flight. */
   private pendingReads: ReadWaiter[] = [];
   private readRound: { ctx: Uint8Array; waiters: ReadWaiter[]; cancelRetry: () => void; cancelTimeout: () => void } | undefined;
@@ -189,6 +256,12 @@ export class EtcdServer implements EtcdServerAPI {
   private readyResolve!: () => void;
   /** Resolves once this member's attributes are published through raft (etcd's ReadyNotify). */
   readonly ready: Promise<void> = new Promise((r) => (this.readyResolve = r));
+  private doneResolve!: () => void;
+  /**
+   * Resolves once the member has stopped, whether told to or by itself (removed from the cluster,
+   * a broken invariant): etcd's StopNotify, on which the process exits.
+   */
+  readonly done: Promise<void> = new Promise((r) => (this.doneResolve = r));
 
   private readonly mHasLeader;
   private readonly mLeaderChanges;
@@ -238,7 +311,6 @@ export class EtcdServer implements EtcdServerAPI {
         this.raftRequest(req).catch((err: Error) => this.logger.warn(`failed to checkpoint leases: ${err.message}`));
       });
     }
-    this.backendIndex = this.cindex.consistentIndex();
     if (recovered !== undefined) {
       // etcd's restartNode: raft's storage from the snapshot and the WAL after it.
       if (recovered.snapshot !== undefined) {
@@ -249,10 +321,10 @@ export class EtcdServer implements EtcdServerAPI {
       this.storage.setHardState(recovered.hardState);
       this.storage.append(recovered.entries);
       this.committedIndex = recovered.hardState.commit;
-      const m = readMembership(this.be);
-      for (const mem of m.members) this.cluster.addMember(mem);
-      this.cluster.version = m.version;
     }
+    // The membership the backend holds: what was applied (a new member starts with none and
+    // learns it by applying the bootstrap configuration or the leader's log).
+    this.loadMembership();
     const seed = deps.seed ?? crypto.getRandomValues(new Uint32Array(1))[0]!;
     this.node = new RawNode({
       id,
@@ -268,6 +340,52 @@ export class EtcdServer implements EtcdServerAPI {
       applied: this.snapshotIndex,
     });
     this.appliedIndex = this.snapshotIndex;
+    this.fetchFn = deps.peer?.fetch ?? ((input, init) => fetch(input, init));
+    this.transport =
+      deps.peer === undefined
+        ? undefined
+        : new Transport({
+            id,
+            clusterID: () => this.cluster.clusterID,
+            urls: cfg.peerURLs,
+            raft: this,
+            receiveSnapshot: (m, db) => this.receiveSnapshot(m, db),
+            dialer: deps.peer.dialer,
+            fetch: this.fetchFn,
+            clock: this.clock,
+            logger: this.logger,
+            dialTimeoutMs: 1000 + cfg.electionMs,
+            serverVersion: ServerVersion,
+            minClusterVersion: MinClusterVersion,
+            metrics: this.metricsRegistry,
+            onRemoved: () => this.onRemoved(),
+          });
+
+    const wallClock = deps.wallClock ?? Date.now;
+    this.membership = new Membership({
+      id,
+      cluster,
+      strictReconfigCheck: cfg.strictReconfigCheck,
+      now: () => this.clock.now(),
+      activeSince: (peer) => this.transport?.activeSince(peer) ?? 0,
+      progress: () => {
+        if (!this.isLeader()) return undefined;
+        return this.node.status().progress;
+      },
+      waitAppliedIndex: async () => {
+        if (!(await this.waitAppliedCaughtUp(applyTimeout))) throw ErrTimeoutWaitAppliedIndex;
+      },
+      proposeConfChange: (cc) => this.proposeConfChange(cc),
+      forwardPromote: (member) =>
+        this.forwardToLeader(
+          () => this.membership.promoteMemberLocal(member),
+          (url, signal) => promoteMemberHTTP(this.fetchFn, [url], member, signal),
+        ),
+      header: () => this.clusterHeader(),
+      nowUnixSeconds: () => Math.floor(wallClock() / 1000),
+      computeMemberID: (urls, now) => computeMemberID(urls, "", now),
+      logger: this.logger,
+    });
 
     const r = this.metricsRegistry;
     this.mHasLeader = r.gauge("etcd_server_has_leader", "Whether or not a leader exists. 1 is existence, 0 is not.");
@@ -290,28 +408,47 @@ export class EtcdServer implements EtcdServerAPI {
   }
 
   /**
-   * Starts a member: a restart when `deps.disk` already holds a WAL (the initial-cluster settings
-   * are then ignored, as etcd does), else a new member bootstrapping the initial cluster.
+   * Starts a member (etcd's bootstrap): a restart when `deps.disk` already holds a WAL (the
+   * initial-cluster settings are then ignored, as etcd does); else a new member, which either
+   * bootstraps the initial cluster (`--initial-cluster-state new`) or joins a running one
+   * (`existing`: the ids come from the members already running, and the membership from the
+   * leader's log or snapshot).
    */
   static async start(cfg: ServerConfig, deps: ServerDeps): Promise<EtcdServer> {
     if (deps.disk !== undefined && (await WalPersistence.exists(deps.disk))) return EtcdServer.restart(cfg, deps, deps.disk);
-    const cluster = await newClusterFromURLsMap(cfg.initialClusterToken, cfg.initialCluster);
-    const local = cluster.memberByName(cfg.name);
-    if (local === undefined) {
+    const initial = await newClusterFromURLsMap(cfg.initialClusterToken, cfg.initialCluster);
+    if (initial.memberByName(cfg.name) === undefined) {
       throw new Error(`couldn't find local name "${cfg.name}" in the initial cluster configuration`);
     }
+    if (initial.members.size > 1 && deps.peer === undefined) throw new Error("a cluster of several members needs the peer transport");
+    const fetchFn = deps.peer?.fetch ?? ((input: string, init: RequestInit) => fetch(input, init));
+    const joining = cfg.initialClusterState === "existing";
+    if (joining) {
+      // etcd's bootstrapExistingClusterNoWAL: ask the others who is in the cluster, take their ids.
+      const remoteURLs = initial.memberList().filter((m) => m.name !== cfg.name).flatMap((m) => m.peerURLs);
+      const existing = await getClusterFromRemotePeers(fetchFn, remoteURLs, peerRequestTimeout, deps.logger ?? discardLogger);
+      validateClusterAndAssignIDs(initial, existing);
+    } else if (initial.members.size > 1) {
+      const bootstrapped = await isMemberBootstrapped(fetchFn, initial, cfg.name, peerProbeTimeout);
+      if (bootstrapped !== undefined) throw new Error(`member ${idString(bootstrapped)} has already been bootstrapped`);
+    }
+    const local = initial.memberByName(cfg.name)!;
     const persistence =
-      deps.disk !== undefined ? await WalPersistence.create(deps.disk, { nodeID: local.id, clusterID: cluster.clusterID }) : memoryPersistence;
+      deps.disk !== undefined ? await WalPersistence.create(deps.disk, { nodeID: local.id, clusterID: initial.clusterID }) : memoryPersistence;
+    const cluster = new RaftCluster();
+    cluster.clusterID = initial.clusterID;
     const s = new EtcdServer(cfg, deps, cluster, local.id, persistence, undefined);
-    await saveMembers(s.be, cluster.memberList());
-    const peers = cluster.memberList().map((m) => ({
-      id: m.id,
-      context: new TextEncoder().encode(JSON.stringify({ id: m.id.toString(), peerURLs: m.peerURLs, name: m.name, isLearner: m.isLearner })),
-    }));
-    s.node.bootstrap(peers);
-    s.logger.info(
-      `starting etcd member ${idString(s.id)} in cluster ${idString(cluster.clusterID)} (${peers.length} member${peers.length === 1 ? "" : "s"})`,
-    );
+    for (const m of initial.memberList()) if (m.id !== local.id) s.transport?.addPeer(m.id, m.peerURLs);
+    if (joining) {
+      s.logger.info(`joining the existing cluster ${idString(cluster.clusterID)} as member ${idString(s.id)}`);
+    } else {
+      const peers = initial.memberList().map((m) => ({ id: m.id, context: encodeMemberContext(m) }));
+      s.node.bootstrap(peers);
+      s.startVoters = peers.length;
+      s.logger.info(
+        `starting etcd member ${idString(s.id)} in cluster ${idString(cluster.clusterID)} (${peers.length} member${peers.length === 1 ? "" : "s"})`,
+      );
+    }
     s.run();
     return s;
   }
@@ -322,18 +459,24 @@ export class EtcdServer implements EtcdServerAPI {
     const cluster = new RaftCluster();
     cluster.clusterID = state.metadata.clusterID;
     const s = new EtcdServer(cfg, deps, cluster, state.metadata.nodeID, persistence, state);
-    if (cluster.members.size === 0) {
-      // The backend had not flushed the membership before a crash: the WAL is replayed from the
-      // start, so the initial configuration is the right one.
-      const initial = await newClusterFromURLsMap(cfg.initialClusterToken, cfg.initialCluster);
-      for (const m of initial.memberList()) cluster.addMember(m);
-    }
+    if (cluster.members.size > 1 && deps.peer === undefined) throw new Error("a cluster of several members needs the peer transport");
+    for (const m of cluster.memberList()) if (m.id !== s.id) s.transport?.addPeer(m.id, m.peerURLs);
+    s.startVoters = cluster.memberList().filter((m) => !m.isLearner).length;
     s.logger.info(
       `restarting etcd member ${idString(s.id)} in cluster ${idString(cluster.clusterID)} at commit index ${state.hardState.commit}` +
-        ` (snapshot ${state.snapshot?.metadata.index ?? 0}, backend applied index ${s.backendIndex}, ${state.entries.length} WAL entries)`,
+        ` (snapshot ${state.snapshot?.metadata.index ?? 0}, backend applied index ${s.cindex.consistentIndex()}, ${state.entries.length} WAL entries)`,
     );
     s.run();
     return s;
+  }
+
+  /** Loads the applied membership from the backend (start, and after restoring a snapshot). */
+  private loadMembership(): void {
+    const m = readMembership(this.be);
+    this.cluster.members.clear();
+    for (const mem of m.members) this.cluster.addMember(mem);
+    for (const id of m.removed) this.cluster.removed.add(id);
+    this.cluster.version = m.version;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -342,7 +485,7 @@ export class EtcdServer implements EtcdServerAPI {
   private run(): void {
     // etcd's adjustTicks fast-forwards the election clock; a single-member cluster campaigns as
     // soon as its bootstrap configuration is applied (raft refuses to campaign before).
-    if (this.cluster.members.size === 1) this.campaignPending = true;
+    if (this.startVoters === 1 && this.cluster.member(this.id)?.isLearner !== true) this.campaignPending = true;
     else if (this.cfg.initialElectionTickAdvance) {
       for (let i = 0; i < electionTicks(this.cfg) - 2; i++) this.node.tick();
     }
@@ -368,6 +511,7 @@ export class EtcdServer implements EtcdServerAPI {
     };
     this.cancelPurge = this.clock.setTimer(purgeFileInterval, purge);
     this.startCompactor();
+    this.transport?.start();
     this.kick();
     void this.publish();
   }
@@ -423,15 +567,110 @@ export class EtcdServer implements EtcdServerAPI {
   private async handleReady(rd: Ready): Promise<void> {
     if (rd.softState) this.updateLeadership(rd.softState.lead, rd.softState.raftState);
     if (rd.hardState.commit > this.committedIndex) this.committedIndex = rd.hardState.commit;
+    const snaps: Message[] = [];
+    const msgs = this.processMessages(rd.messages, snaps);
+    // etcd's raftNode: the leader sends in parallel with its own write (raft counts its own append
+    // only through this Ready, so nothing commits on an unwritten leader log); a follower answers
+    // only once the entries it acknowledges are durable.
+    const lead = this.isLeader();
+    if (lead) this.transport?.send(msgs);
+    if (rd.snapshot.metadata.index !== 0) await this.restoreFromSnapshot(rd.snapshot);
     // Durable before applying or answering (etcd: the WAL and snapshot files, then raft's storage).
     await this.persistence.save(rd.hardState, rd.entries, rd.snapshot.metadata.index !== 0 ? rd.snapshot : undefined);
     if (rd.snapshot.metadata.index !== 0) this.storage.applySnapshot(rd.snapshot);
     if (rd.hardState.term !== 0) this.storage.setHardState(rd.hardState);
     if (rd.entries.length > 0) this.storage.append(rd.entries);
+    if (!lead) this.transport?.send(msgs);
     this.applyEntries(rd.committedEntries);
     for (const rs of rd.readStates) this.onReadState(rs.index, rs.requestCtx);
-    // Messages: a single member sends none; the transport comes with the cluster issue.
+    for (const m of snaps) this.sendMergedSnapshot(m);
     await this.maybeTriggerSnapshot();
+  }
+
+  /**
+   * etcd's processMessages: messages to removed members are dropped; a MsgSnap is held back to be
+   * sent with the backend after this Ready's entries are applied (etcd's merged snapshot).
+   */
+  private processMessages(ms: Message[], snaps: Message[]): Message[] {
+    const out: Message[] = [];
+    for (const m of ms) {
+      if (this.cluster.removed.has(m.to)) continue;
+      if (m.type === MessageType.MsgSnap) snaps.push(m);
+      else out.push(m);
+    }
+    return out;
+  }
+
+  /**
+   * etcd's createMergedSnapshotMessage: the follower gets the backend as it is now, under a raft
+   * snapshot at the applied index (the backend's consistent index), with the current configuration.
+   */
+  private sendMergedSnapshot(m: Message): void {
+    if (this.transport === undefined) return;
+    // An empty batch publishes the consistent index of entries that wrote nothing else.
+    void this.be.batchTx().commit();
+    const snapshot = {
+      data: new Uint8Array(0),
+      metadata: { index: this.appliedIndex, term: this.appliedTerm, confState: this.confState ?? this.node.raft.trk.confState() },
+    };
+    const db = this.be.snapshot();
+    this.logger.info(`sending merged snapshot to ${idString(m.to)} at index ${this.appliedIndex}`);
+    this.transport.sendSnapshot({ ...m, snapshot }, () => db);
+  }
+
+  /**
+   * A MsgSnap arrived on /raft/snapshot with the leader's backend after it: keep the bytes until raft
+   * hands the snapshot to the Ready loop, then step the message (etcd saves `{index}.snap.db`).
+   */
+  private async receiveSnapshot(m: Message, db: AsyncIterable<Uint8Array>): Promise<void> {
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    for await (const c of db) {
+      chunks.push(c);
+      size += c.length;
+    }
+    const index = m.snapshot?.metadata.index ?? 0;
+    this.receivedDBs.set(index, chunks);
+    this.logger.info(`received database snapshot from ${idString(m.from)} at index ${index} (${size} bytes)`);
+    await this.process(m);
+  }
+
+  /**
+   * etcd's applySnapshot on a follower: the backend becomes the leader's, and everything built on it
+   * (MVCC, leases, alarms, membership, the transport's peers) is rebuilt from it. The backend is
+   * replaced before the snapshot is written to the WAL, so a crash in between leaves a WAL behind a
+   * backend that is ahead, which a restart handles like any other (entries up to the backend's
+   * consistent index are not applied again).
+   */
+  private async restoreFromSnapshot(snap: Snapshot): Promise<void> {
+    const index = snap.metadata.index;
+    const chunks = this.receivedDBs.get(index);
+    if (chunks === undefined) throw new Error(`etcdserver: no database received for the raft snapshot at index ${index}`);
+    for (const k of [...this.receivedDBs.keys()]) if (k <= index) this.receivedDBs.delete(k);
+    this.logger.info(`applying snapshot at index ${index}`);
+    await this.kv.commit();
+    await this.be.restore(
+      (async function* () {
+        yield* chunks;
+      })(),
+    );
+    {
+      const tx = this.be.readTx();
+      this.cindex.load(tx);
+      tx.end();
+    }
+    this.lessor.recover(this.be, () => this.kv.write());
+    this.kv.restore();
+    this.alarms.restore(this.be);
+    this.loadMembership();
+    this.transport?.removeAllPeers();
+    for (const m of this.cluster.memberList()) if (m.id !== this.id) this.transport?.addPeer(m.id, m.peerURLs);
+    this.appliedIndex = index;
+    this.appliedTerm = snap.metadata.term;
+    this.snapshotIndex = index;
+    this.confState = snap.metadata.confState;
+    this.applyWait.trigger(index);
+    this.logger.info(`applied snapshot at index ${index} (backend consistent index ${this.cindex.consistentIndex()})`);
   }
 
   private updateLeadership(lead: bigint, state: StateType): void {
@@ -465,28 +704,24 @@ export class EtcdServer implements EtcdServerAPI {
         case EntryType.EntryNormal:
           this.applyEntryNormal(e);
           break;
-        // Raft's configuration is rebuilt from every conf change after the snapshot, even those
-        // the backend has seen (etcd's applyConfChange does the same on replay).
-        case EntryType.EntryConfChange: {
-          const cc = decodeConfChange(e.data);
-          if (e.index > this.backendIndex) this.cindex.setConsistentIndex(e.index, e.term);
-          this.confState = this.node.applyConfChange(cc);
+        case EntryType.EntryConfChange:
+          this.applyConfChange(decodeConfChange(e.data), e);
           break;
-        }
-        case EntryType.EntryConfChangeV2: {
-          const cc = decodeConfChangeV2(e.data);
-          if (e.index > this.backendIndex) this.cindex.setConsistentIndex(e.index, e.term);
-          this.confState = this.node.applyConfChange(cc);
+        case EntryType.EntryConfChangeV2:
+          // Never proposed here (etcd proposes v1 changes); raft's configuration still follows it.
+          if (e.index > this.cindex.consistentIndex()) this.cindex.setConsistentIndex(e.index, e.term);
+          this.confState = this.node.applyConfChange(decodeConfChangeV2(e.data));
           break;
-        }
       }
       this.appliedIndex = e.index;
+      this.appliedTerm = e.term;
       this.applyWait.trigger(e.index);
+      if (this.stopping) return;
     }
   }
 
   private applyEntryNormal(e: Entry): void {
-    if (e.index <= this.backendIndex) return; // already in the backend (etcd's shouldApplyV3)
+    if (e.index <= this.cindex.consistentIndex()) return; // already in the backend (etcd's shouldApplyV3)
     this.cindex.setConsistentIndex(e.index, e.term);
     if (e.data.length === 0) return; // a new leader's empty entry
     const req = decodeInternalRaftRequest(e.data);
@@ -496,6 +731,39 @@ export class EtcdServer implements EtcdServerAPI {
       req,
     );
     this.w.trigger(id, result);
+  }
+
+  /**
+   * etcd's applyConfChange. A change the backend has not seen is checked against the membership
+   * (a refused one reaches raft as a no-op, so every member's configuration stays the same), then
+   * applied to the membership, the backend (with the consistent index, in one batch) and the
+   * transport. Raft's configuration is rebuilt from every change after the snapshot, also those the
+   * backend has seen, whose membership effect is already in it.
+   */
+  private applyConfChange(cc: ConfChange, e: Entry): void {
+    if (e.index <= this.cindex.consistentIndex()) {
+      this.confState = this.node.applyConfChange(cc);
+      return;
+    }
+    this.cindex.setConsistentIndex(e.index, e.term);
+    const tx = this.be.batchTx();
+    let res: ConfChangeResult;
+    try {
+      res = applyMembershipChange(this.cluster, this.id, cc, tx);
+    } finally {
+      void tx.commit();
+    }
+    this.confState = this.node.applyConfChange(res.raftConfChange);
+    const p = res.peer;
+    if (p?.op === "add") this.transport?.addPeer(p.id, p.urls);
+    else if (p?.op === "update") this.transport?.updatePeer(p.id, p.urls);
+    else if (p?.op === "remove") this.transport?.removePeer(p.id);
+    if (res.err === undefined) this.logger.info(`applied configuration change ${ConfChangeType[cc.type]} ${idString(cc.nodeId)}`);
+    this.w.trigger(cc.id, { resp: res.members, err: res.err } as ApplyResult);
+    if (res.removedSelf) {
+      this.logger.warn("the member has been permanently removed from the cluster; the data-dir used by this member must be removed");
+      this.stopSoon();
+    }
   }
 
   /**
@@ -542,11 +810,29 @@ export class EtcdServer implements EtcdServerAPI {
     r.header = newRequestHeader({ ID: id });
     const data = encodeInternalRaftRequest(r);
     if (data.length > this.cfg.maxRequestBytes) throw ErrRequestTooLarge;
+    return this.proposeAndWait(id, () => this.node.propose(data));
+  }
+
+  /**
+   * etcd's configure: proposes a membership change (v1, as etcd) with a new id and waits for its
+   * apply; resolves with the members after it, rejects with the change's error.
+   */
+  private async proposeConfChange(cc: Omit<ConfChange, "id">): Promise<Member[]> {
+    if (this.stopped) throw ErrStopped;
+    const id = this.reqIDGen.next();
+    const change: ConfChange = { ...cc, id };
+    const res = await this.proposeAndWait(id, () => this.node.proposeConfChange(change));
+    if (res.err) throw res.err;
+    return res.resp as Member[];
+  }
+
+  /** Proposes through `step` (now, or once there is a leader) and waits for the apply of `id`. */
+  private async proposeAndWait(id: bigint, step: () => void): Promise<ApplyResult> {
     const start = this.clock.now();
     const result = this.w.register(id);
     let failed: Error | undefined;
     const dropped = new Promise<never>((_, reject) => {
-      this.propose(data, id, (e) => reject(e));
+      this.propose(id, step, (e) => reject(e));
     });
     dropped.catch(() => {});
     this.mProposalsPending.inc();
@@ -569,14 +855,17 @@ export class EtcdServer implements EtcdServerAPI {
     }
   }
 
-  /** Proposes now if there is a leader, else queues until one appears. */
-  private propose(data: Uint8Array, id: bigint, reject: (e: Error) => void): void {
+  /**
+   * Proposes now if there is a leader (a follower's raft forwards it to the leader), else queues
+   * until one appears.
+   */
+  private propose(id: bigint, step: () => void, reject: (e: Error) => void): void {
     if (this.lead === 0n) {
-      this.pendingProposals.push({ data, id, reject });
+      this.pendingProposals.push({ id, step, reject });
       return;
     }
     try {
-      this.node.propose(data);
+      step();
     } catch (err) {
       if (err === ErrProposalDropped) return reject(ErrProposalDropped);
       throw err;
@@ -589,7 +878,7 @@ export class EtcdServer implements EtcdServerAPI {
     this.pendingProposals = [];
     for (const p of pending) {
       if (!this.w.isRegistered(p.id)) continue; // timed out meanwhile
-      this.propose(p.data, p.id, p.reject);
+      this.propose(p.id, p.step, p.reject);
     }
   }
 
@@ -786,19 +1075,43 @@ export class EtcdServer implements EtcdServerAPI {
     return this.raftRequestResp(newInternalRaftRequest({ leaseRevoke: r }));
   }
 
+  /**
+   * etcd's LeaseRenew: the leader renews; a follower forwards to the leader's peer URLs
+   * (POST /leases), trying again on another URL or after a leader change until the request timeout.
+   */
   async leaseRenew(id: bigint): Promise<number> {
     this.assertRunning();
     await this.waitLeader();
-    if (!this.isLeader()) throw ErrNoLeader; // forwarding to the leader comes with the cluster issue
+    return this.forwardToLeader(
+      () => this.leaseRenewLocal(id),
+      (url, signal) => renewHTTP(this.fetchFn, id, url, signal),
+    );
+  }
+
+  /** Renews on this member, which must be the leader (the peer handler's POST /leases). */
+  async leaseRenewLocal(id: bigint): Promise<number> {
+    this.assertRunning();
+    if (!this.isLeader()) throw ErrNotPrimary;
     const ttl = this.lessor.renew(id);
     if (ttl === ErrLeaseExpiredPendingRevoke) throw await this.lessor.waitRevokeOrDemote(id);
     if (ttl instanceof Error) throw ttl;
     return ttl;
   }
 
+  /** etcd's LeaseTimeToLive: answered by the leader, forwarded there by a follower (POST /leases/internal). */
   async leaseTimeToLive(r: LeaseTimeToLiveRequest): Promise<LeaseTimeToLiveResponse> {
     this.assertRunning();
     await this.waitLeader();
+    const resp = await this.forwardToLeader(
+      () => this.leaseTimeToLiveLocal(r),
+      (url, signal) => timeToLiveHTTP(this.fetchFn, r, url, signal),
+    );
+    return this.fillHeader(resp);
+  }
+
+  async leaseTimeToLiveLocal(r: LeaseTimeToLiveRequest): Promise<LeaseTimeToLiveResponse> {
+    this.assertRunning();
+    if (!this.isLeader()) throw ErrNotPrimary;
     const l = this.lessor.lookup(r.ID);
     if (l === undefined) throw ErrLeaseNotFound;
     const resp = newLeaseTimeToLiveResponse({
@@ -809,6 +1122,36 @@ export class EtcdServer implements EtcdServerAPI {
     // etcd lists the keys in map order; sorted here, so answers are deterministic.
     if (r.keys) resp.keys = l.keys().sort().map((k) => leaseItemKey({ key: k }));
     return this.fillHeader(resp);
+  }
+
+  /**
+   * Sends `call` to the leader's peer URLs until one answers, following leader changes, within the
+   * request timeout (etcd's forwarding loops). Errors that are answers (lease not found) end it.
+   */
+  private async forwardToLeader<T>(local: () => Promise<T>, call: (url: string, signal: AbortSignal) => Promise<T>): Promise<T> {
+    const deadline = this.clock.now() + requestTimeoutMs(this.cfg);
+    let last: unknown = ErrTimeout;
+    while (this.clock.now() < deadline && !this.stopped) {
+      await this.waitLeader();
+      if (this.isLeader()) return local();
+      const leader = this.cluster.member(this.lead);
+      for (const url of leader?.peerURLs ?? []) {
+        const ctl = new AbortController();
+        const cancel = this.clock.setTimer(Math.max(1, deadline - this.clock.now()), () => ctl.abort());
+        try {
+          return await call(url, ctl.signal);
+        } catch (err) {
+          if (err === ErrLeaseNotFound) throw err; // an answer, not a failure to reach the leader
+          last = err;
+        } finally {
+          cancel();
+        }
+      }
+      await new Promise<void>((r) => this.clock.setTimer(Math.min(500, this.cfg.electionMs), r));
+    }
+    if (this.stopped) throw ErrStopped;
+    this.logger.warn(`failed to reach the leader: ${last instanceof Error ? last.message : String(last)}`);
+    throw ErrTimeout;
   }
 
   async leaseLeases(): Promise<LeaseLeasesResponse> {
@@ -836,14 +1179,137 @@ export class EtcdServer implements EtcdServerAPI {
     });
   }
 
-  async memberList(): Promise<MemberListResponse> {
+  async memberList(r?: MemberListRequest): Promise<MemberListResponse> {
     this.assertRunning();
-    const members = this.cluster.memberList().map((m) =>
-      newPbMember({ ID: m.id, name: m.name, peerURLs: [...m.peerURLs], clientURLs: [...m.clientURLs], isLearner: m.isLearner }),
-    );
+    if (r?.linearizable) await this.linearizableReadNotify();
+    const members = this.cluster.memberList().map(toPbMember);
     // etcd's ClusterServer.header(): cluster, member and term, no revision.
-    const header = newResponseHeader({ clusterId: this.cluster.clusterID, memberId: this.id, raftTerm: this.node.raft.term });
-    return newMemberListResponse({ header, members });
+    return newMemberListResponse({ header: this.clusterHeader(), members });
+  }
+
+  memberAdd(r: MemberAddRequest): Promise<MemberAddResponse> {
+    this.assertRunning();
+    return this.membership.memberAdd(r);
+  }
+
+  memberRemove(r: MemberRemoveRequest): Promise<MemberRemoveResponse> {
+    this.assertRunning();
+    return this.membership.memberRemove(r);
+  }
+
+  memberUpdate(r: MemberUpdateRequest): Promise<MemberUpdateResponse> {
+    this.assertRunning();
+    return this.membership.memberUpdate(r);
+  }
+
+  memberPromote(r: MemberPromoteRequest): Promise<MemberPromoteResponse> {
+    this.assertRunning();
+    return this.membership.memberPromote(r);
+  }
+
+  /** The peer handler's POST /members/promote/{id}: this member must be the leader. */
+  promoteMemberLocal(id: bigint): Promise<Member[]> {
+    this.assertRunning();
+    return this.membership.promoteMemberLocal(id);
+  }
+
+  private clusterHeader(): ResponseHeader {
+    return newResponseHeader({ clusterId: this.cluster.clusterID, memberId: this.id, raftTerm: this.node.raft.term });
+  }
+
+  /**
+   * etcd's MoveLeader: the leader asks raft to hand leadership to `targetID` (a voting member) and
+   * waits, tick by tick, until it has; ErrTimeoutLeaderTransfer after the request timeout.
+   */
+  async moveLeader(r: MoveLeaderRequest): Promise<MoveLeaderResponse> {
+    this.assertRunning();
+    if (!this.isLeader()) throw ErrNotLeader;
+    const target = this.cluster.member(r.targetID);
+    if (target === undefined || target.isLearner) throw ErrBadLeaderTransferee;
+    this.logger.info(`leadership transfer starting: from ${idString(this.id)} to ${idString(r.targetID)}`);
+    const deadline = this.clock.now() + requestTimeoutMs(this.cfg);
+    this.node.transferLeader(r.targetID);
+    this.kick();
+    while (this.lead !== r.targetID) {
+      if (this.stopped) throw ErrStopped;
+      if (this.clock.now() >= deadline) throw ErrTimeoutLeaderTransfer;
+      await new Promise<void>((resolve) => this.clock.setTimer(this.cfg.tickMs, resolve));
+    }
+    this.logger.info(`leadership transfer finished: ${idString(r.targetID)} is the leader`);
+    return newMoveLeaderResponse({ header: this.header() });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The peer side (rafthttp.Raft and the peer handler's PeerServerAPI).
+
+  /** etcd's Process: a message from a peer, stepped into raft unless its sender was removed. */
+  async process(m: Message): Promise<void> {
+    if (this.stopped) throw ErrStopped;
+    if (this.cluster.removed.has(m.from)) throw new RemovedMemberError();
+    try {
+      this.node.step(m);
+    } catch (err) {
+      // A response from a member no longer in the configuration (etcd's node drops it too).
+      if (err === ErrStepPeerNotFound) return;
+      throw err;
+    }
+    this.kick();
+  }
+
+  isIDRemoved(id: bigint): boolean {
+    return this.cluster.removed.has(id);
+  }
+
+  reportUnreachable(id: bigint): void {
+    if (this.stopped) return;
+    this.node.reportUnreachable(id);
+    this.kick();
+  }
+
+  reportSnapshot(id: bigint, status: "finish" | "failure"): void {
+    if (this.stopped) return;
+    this.node.reportSnapshot(id, status === "finish" ? SnapshotStatus.SnapshotFinish : SnapshotStatus.SnapshotFailure);
+    this.kick();
+  }
+
+  clusterID(): bigint {
+    return this.cluster.clusterID;
+  }
+
+  rafthttp(): Transport {
+    if (this.transport === undefined) throw new Error("etcdserver: this member has no peer transport");
+    return this.transport;
+  }
+
+  peerMembers(): Member[] {
+    return this.cluster.memberList();
+  }
+
+  /** Waits until everything committed is applied, at most `timeoutMs` (etcd's lease handlers). */
+  async waitAppliedCaughtUp(timeoutMs: number): Promise<boolean> {
+    const target = this.committedIndex;
+    if (this.appliedIndex >= target) return true;
+    return new Promise<boolean>((resolve) => {
+      const cancel = this.clock.setTimer(timeoutMs, () => resolve(false));
+      void this.applyWait.wait(target).then(() => {
+        cancel();
+        resolve(true);
+      });
+    });
+  }
+
+  /** A peer says this member was removed (410 on a stream, 403 on a post): stop, as etcd does. */
+  private onRemoved(): void {
+    if (this.stopping) return;
+    this.logger.warn("the member has been permanently removed from the cluster; the data-dir used by this member must be removed");
+    this.stopSoon();
+  }
+
+  /** Stops outside the Ready loop (stop waits for it). */
+  private stopSoon(): void {
+    if (this.stopping) return;
+    this.stopping = true;
+    void Promise.resolve().then(() => this.stop());
   }
 
   async status(): Promise<StatusResponse> {
@@ -856,7 +1322,7 @@ export class EtcdServer implements EtcdServerAPI {
       raftIndex: this.committedIndex,
       raftTerm: this.node.raft.term,
       raftAppliedIndex: this.appliedIndex,
-      isLearner: false,
+      isLearner: this.cluster.member(this.id)?.isLearner ?? false,
     });
     if (this.lead === 0n) resp.errors.push(ErrNoLeader.message);
     for (const a of this.alarms.get()) resp.errors.push(describeAlarmMember(a));
@@ -1014,6 +1480,7 @@ export class EtcdServer implements EtcdServerAPI {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.stopping = true;
     this.cancelTick?.();
     this.cancelLeaseLoop?.();
     this.cancelPurge?.();
@@ -1025,6 +1492,7 @@ export class EtcdServer implements EtcdServerAPI {
     for (const p of this.pendingProposals) p.reject(ErrStopped);
     this.pendingProposals = [];
     this.w.cancelAll();
+    await this.transport?.stop();
     this.lessor.stop();
     await this.kv.compactionsDone();
     this.kv.close();
@@ -1032,6 +1500,7 @@ export class EtcdServer implements EtcdServerAPI {
     await this.persistence.close();
     await this.be.close();
     this.logger.info(`stopped etcd member ${idString(this.id)}`);
+    this.doneResolve();
   }
 }
 

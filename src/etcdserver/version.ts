@@ -5,5 +5,7 @@
  */
 export const ServerVersion = "3.5.0";
 export const ClusterVersion = "3.5.0";
+/** etcd's MinClusterVersion: the oldest cluster version a member of this version can join. */
+export const MinClusterVersion = "3.0.0";
 /** edgecd's own version (package.json). */
 export const EdgecdVersion = "0.1.0";
