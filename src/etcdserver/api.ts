@@ -119,6 +119,8 @@ export interface ServerInfo {
   version(): { etcdserver: string; etcdcluster: string };
   /** Prometheus text exposition of the server's metrics. */
   metrics(): string;
+  /** Whether this member is a learner (it then serves only Status and serializable ranges). */
+  isLearner?(): boolean;
 }
 
 export type EtcdServerAPI = RaftKV & LeaseAPI & ClusterAPI & MaintenanceAPI & ServerInfo;

@@ -630,6 +630,8 @@ export class EtcdServer implements EtcdServerAPI {
       size += c.length;
     }
     const index = m.snapshot?.metadata.index ?? 0;
+    // Only the newest is kept: raft installs at most the latest snapshot it is sent.
+    this.receivedDBs.clear();
     this.receivedDBs.set(index, chunks);
     this.logger.info(`received database snapshot from ${idString(m.from)} at index ${index} (${size} bytes)`);
     await this.process(m);
@@ -1322,7 +1324,7 @@ export class EtcdServer implements EtcdServerAPI {
       raftIndex: this.committedIndex,
       raftTerm: this.node.raft.term,
       raftAppliedIndex: this.appliedIndex,
-      isLearner: this.cluster.member(this.id)?.isLearner ?? false,
+      isLearner: this.isLearner(),
     });
     if (this.lead === 0n) resp.errors.push(ErrNoLeader.message);
     for (const a of this.alarms.get()) resp.errors.push(describeAlarmMember(a));
@@ -1442,6 +1444,10 @@ export class EtcdServer implements EtcdServerAPI {
 
   metrics(): string {
     return this.metricsRegistry.text();
+  }
+
+  isLearner(): boolean {
+    return this.cluster.member(this.id)?.isLearner ?? false;
   }
 
   /** Raft status figures (tests, status). */

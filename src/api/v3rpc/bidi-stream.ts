@@ -14,7 +14,7 @@ import type { Context } from "hono";
 import type { WSContext, WSEvents } from "hono/ws";
 import type { EtcdServerAPI } from "../../etcdserver/api.js";
 import { encodeErrorBody, encodeStreamError, encodeStreamResult, type Codec } from "./json.js";
-import { Code, EtcdError, httpStatusFromCode } from "./rpctypes.js";
+import { Code, ErrGRPCNotSupportedForLearner, EtcdError, httpStatusFromCode } from "./rpctypes.js";
 import {
   errorResponse,
   GatewayStream,
@@ -197,6 +197,8 @@ export function serveBidi<Req>(
   opts: GatewayOptions,
   isUpgrade: boolean,
 ): Promise<Response> | Response {
+  // etcd's stream interceptor: a learner serves no stream but Snapshot.
+  if (server.isLearner?.() === true) return errorResponse(asUnknown(ErrGRPCNotSupportedForLearner));
   if (isUpgrade && opts.upgradeWebSocket) {
     const mw = opts.upgradeWebSocket(() => bidiWebSocketEvents(server, def, opts));
     return Promise.resolve(mw(c, async () => {})).then((r) => r ?? c.res);

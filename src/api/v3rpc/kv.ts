@@ -28,6 +28,7 @@ export function kvRoutes(server: EtcdServerAPI): Route[] {
           req: RangeRequestJSON,
           resp: RangeResponseJSON,
           check: checkRangeRequest,
+          learner: (r) => r.serializable,
           call: (r) => server.range(r),
         }),
     },

@@ -9,7 +9,7 @@ import type { UpgradeWebSocket } from "hono/ws";
 import type { EtcdServerAPI } from "../../etcdserver/api.js";
 import { GoJSONError, parseGoJSON } from "./go-json.js";
 import { encodeErrorBody, encodeStreamError, encodeStreamResult, invalidArgument, type Codec } from "./json.js";
-import { Code, ErrGRPCRequestTooLarge, EtcdError, httpStatusFromCode, toGRPCError } from "./rpctypes.js";
+import { Code, ErrGRPCNotSupportedForLearner, ErrGRPCRequestTooLarge, EtcdError, httpStatusFromCode, toGRPCError } from "./rpctypes.js";
 
 /** etcd's grpcOverheadBytes: the gRPC server accepts messages up to --max-request-bytes plus this. */
 export const grpcOverheadBytes = 512 * 1024;
@@ -150,6 +150,8 @@ export interface UnaryDef<Req, Resp> {
   proposal?: boolean;
   /** The v3rpc request checks. */
   check?: (r: Req) => EtcdError | undefined;
+  /** Whether a learner serves it (etcd's isRPCSupportedForLearner: Status and serializable Range). */
+  learner?: (r: Req) => boolean;
   call: (r: Req) => Promise<Resp>;
 }
 
@@ -159,6 +161,8 @@ export async function serveUnary<Req, Resp>(server: EtcdServerAPI, c: Context, d
   try {
     const text = await readBody(c.req.raw, bodyLimit(server));
     const req = def.req.decode(text);
+    // etcd's unary interceptor refuses a learner's requests before the handler's checks.
+    if (server.isLearner?.() === true && def.learner?.(req) !== true) return errorResponse(ErrGRPCNotSupportedForLearner);
     const err = checkSize(server, def.req, req, def.proposal ?? false) ?? def.check?.(req);
     if (err) return errorResponse(err);
     const resp = await def.call(req);
