@@ -40,6 +40,11 @@ export async function newMember(
   return { id: await computeMemberID(sorted, token, nowUnixSeconds), name, peerURLs: sorted, clientURLs: [], isLearner };
 }
 
+/** etcd's Member.IsStarted: the member has published its name through raft. */
+export function isStarted(m: Member): boolean {
+  return m.name.length !== 0;
+}
+
 /** etcd's types.ID String(): lower-case hex without leading zeros. */
 export function idString(id: bigint): string {
   return id.toString(16);

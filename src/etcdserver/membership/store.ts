@@ -1,22 +1,49 @@
 /**
- * Membership in the backend (etcd 3.5's membership storage: the `members` bucket, key = the member
- * id in hex, value = the member as JSON; the cluster version in the `cluster` bucket), so a
+ * Membership in the backend (etcd 3.5's membership/store.go): the `members` bucket (key = the
+ * member id in hex, value = the member's JSON, see context.ts), the `members_removed` bucket (key =
+ * a removed id in hex, value = "removed") and the cluster version in the `cluster` bucket, so a
  * restarted member knows its cluster without the initial-cluster flags.
+ *
+ * The `unsafe…` functions write into the caller's open batch (etcd's LockInsideApply): the server
+ * applies a conf change and its consistent index in one batch.
  */
-import { ClusterBucket, MembersBucket, type Backend, type BatchTx } from "../../storage/backend.js";
+import { ClusterBucket, MembersBucket, MembersRemovedBucket, type Backend, type BatchTx } from "../../storage/backend.js";
+import { decodeMemberJSON, memberJSON } from "./context.js";
 import type { Member } from "./member.js";
 
 const utf8 = new TextEncoder();
 const clusterVersionKey = utf8.encode("clusterVersion");
+const removedValue = utf8.encode("removed");
 
-/** etcd's JSON of a member: {"id":…,"peerURLs":[…],"name":…,"clientURLs":[…],"isLearner":…}. */
-function memberJSON(m: Member): string {
-  return JSON.stringify({ id: m.id.toString(), peerURLs: m.peerURLs, name: m.name, clientURLs: m.clientURLs, isLearner: m.isLearner });
+/** etcd's backendMemberKey: the id as lower-case hex. */
+const memberKey = (id: bigint): Uint8Array => utf8.encode(id.toString(16));
+
+/** etcd's mustParseMemberIDFromBytes. */
+function parseMemberKey(k: Uint8Array): bigint {
+  const s = new TextDecoder().decode(k);
+  if (!/^[0-9a-fA-F]{1,16}$/.test(s)) throw new Error(`membership: failed to parse member id from key ${JSON.stringify(s)}`);
+  return BigInt("0x" + s);
 }
 
+/** etcd's unsafeSaveMemberToBackend: puts the member's JSON under its id. */
 export function unsafeSaveMember(tx: BatchTx, m: Member): void {
   tx.createBucket(MembersBucket);
-  tx.put(MembersBucket, utf8.encode(m.id.toString(16)), utf8.encode(memberJSON(m)));
+  tx.put(MembersBucket, memberKey(m.id), utf8.encode(memberJSON(m)));
+}
+
+/**
+ * etcd's unsafeDeleteMemberFromBackend: records `id` in `members_removed` and deletes its member
+ * entry. Returns false when the member was not in the bucket (etcd's errMemberNotFound, which its
+ * callers tolerate).
+ */
+export function unsafeDeleteMember(tx: BatchTx, id: bigint): boolean {
+  tx.createBucket(MembersBucket);
+  tx.createBucket(MembersRemovedBucket);
+  const key = memberKey(id);
+  tx.put(MembersRemovedBucket, key, removedValue);
+  if (tx.unsafeRange(MembersBucket, key).keys.length === 0) return false;
+  tx.delete(MembersBucket, key);
+  return true;
 }
 
 export function unsafeSaveClusterVersion(tx: BatchTx, ver: string): void {
@@ -31,30 +58,44 @@ export function saveMembers(b: Backend, members: readonly Member[]): Promise<voi
   return tx.commit();
 }
 
-/** The members and cluster version the backend holds (none when it was never written). */
-export function readMembership(b: Backend): { members: Member[]; version: string | undefined } {
+/**
+ * The members (by id), the removed ids (ascending) and the cluster version the backend holds (none
+ * when it was never written). etcd's readMembersFromBackend and clusterVersionFromBackend.
+ */
+export function readMembership(b: Backend): { members: Member[]; removed: bigint[]; version: string | undefined } {
   const tx = b.readTx();
   try {
     const members: Member[] = [];
     if (tx.hasBucket(MembersBucket)) {
-      tx.unsafeForEach(MembersBucket, (_k, v) => {
-        const j = JSON.parse(new TextDecoder().decode(v)) as {
-          id: string;
-          peerURLs: string[];
-          name: string;
-          clientURLs: string[];
-          isLearner: boolean;
-        };
-        members.push({ id: BigInt(j.id), name: j.name, peerURLs: j.peerURLs, clientURLs: j.clientURLs ?? [], isLearner: !!j.isLearner });
+      tx.unsafeForEach(MembersBucket, (k, v) => {
+        const id = parseMemberKey(k);
+        members.push(readStoredMember(v, id));
       });
     }
+    const removed: bigint[] = [];
+    if (tx.hasBucket(MembersRemovedBucket)) tx.unsafeForEach(MembersRemovedBucket, (k) => void removed.push(parseMemberKey(k)));
     let version: string | undefined;
     if (tx.hasBucket(ClusterBucket)) {
       const { values } = tx.unsafeRange(ClusterBucket, clusterVersionKey);
       if (values.length > 0) version = new TextDecoder().decode(values[0]!);
     }
-    return { members, version };
+    const cmp = (a: bigint, c: bigint): number => (a < c ? -1 : a > c ? 1 : 0);
+    members.sort((x, y) => cmp(x.id, y.id));
+    removed.sort(cmp);
+    return { members, removed, version };
   } finally {
     tx.end();
   }
+}
+
+/**
+ * A stored member. Backends written before the member JSON followed etcd's (the id as a decimal
+ * string) are read with the key's id.
+ */
+function readStoredMember(v: Uint8Array, id: bigint): Member {
+  const text = new TextDecoder().decode(v);
+  const legacy = /^\{"id":"\d+",/.test(text);
+  const m = decodeMemberJSON(legacy ? text.replace(/^\{"id":"\d+",/, "{") : text, id);
+  if (m.id !== id) throw new Error(`membership: member key ${id.toString(16)} holds member ${m.id.toString(16)}`);
+  return m;
 }
