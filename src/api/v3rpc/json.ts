@@ -676,6 +676,10 @@ export const MemberUpdateRequestJSON = codec<pb.MemberUpdateRequest>(MemberUpdat
 export const MemberListRequestJSON = codec<pb.MemberListRequest>(MemberListRequestSpec);
 export const MemberPromoteRequestJSON = codec<pb.MemberPromoteRequest>(MemberPromoteRequestSpec);
 export const MemberListResponseJSON = codec<pb.MemberListResponse>(MemberListResponseSpec);
+/** MemberRemove, MemberUpdate and MemberPromote answer MemberListResponse's shape (same fields and numbers). */
+export const MemberRemoveResponseJSON = codec<pb.MemberRemoveResponse>(MemberListResponseSpec);
+export const MemberUpdateResponseJSON = codec<pb.MemberUpdateResponse>(MemberListResponseSpec);
+export const MemberPromoteResponseJSON = codec<pb.MemberPromoteResponse>(MemberListResponseSpec);
 
 export const StatusRequestJSON = codec<pb.StatusRequest>(StatusRequestSpec);
 export const StatusResponseJSON = codec<pb.StatusResponse>(StatusResponseSpec);

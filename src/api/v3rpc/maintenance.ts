@@ -1,11 +1,12 @@
 /**
  * The Maintenance service through the gateway (etcd server/etcdserver/api/v3rpc/maintenance.go):
- * status, hash, hashkv (3.5.10's path; 3.4 served Hash at both), alarm, defragment, and the snapshot
+ * status, hash, hashkv (3.5.10's path; 3.4 served Hash at both), alarm, defragment,
+ * transfer-leadership (MoveLeader: `{"targetID":"…"}`, answered `{}`: etcd sends no header), and the snapshot
  * stream: `{"result":{"remaining_bytes":…,"blob":…}}` lines, then the end (an error midway is the
  * final `{"error":{…}}` chunk).
  */
 import type { EtcdServerAPI } from "../../etcdserver/api.js";
-import { newSnapshotResponse, type SnapshotResponse } from "../etcdserverpb/rpc.js";
+import { newSnapshotResponse, type MoveLeaderResponse, type SnapshotResponse } from "../etcdserverpb/rpc.js";
 import {
   AlarmRequestJSON,
   AlarmResponseJSON,
@@ -15,6 +16,8 @@ import {
   HashKVResponseJSON,
   HashRequestJSON,
   HashResponseJSON,
+  MoveLeaderRequestJSON,
+  MoveLeaderResponseJSON,
   SnapshotRequestJSON,
   SnapshotResponseJSON,
   StatusRequestJSON,
@@ -51,6 +54,16 @@ export function maintenanceRoutes(server: EtcdServerAPI): Route[] {
       path: "/maintenance/defragment",
       serve: (c) =>
         serveUnary(server, c, { req: DefragmentRequestJSON, resp: DefragmentResponseJSON, call: () => server.defragment() }),
+    },
+    {
+      path: "/maintenance/transfer-leadership",
+      serve: (c) =>
+        serveUnary(server, c, {
+          req: MoveLeaderRequestJSON,
+          resp: MoveLeaderResponseJSON,
+          // etcd answers MoveLeaderResponse{} with no header (unlike Downgrade, which fills one).
+          call: async (r) => ({ ...(await server.moveLeader(r)), header: undefined }) as unknown as MoveLeaderResponse,
+        }),
     },
     {
       path: "/maintenance/snapshot",

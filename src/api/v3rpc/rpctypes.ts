@@ -10,6 +10,7 @@
 import { ErrLeaseExists, ErrLeaseNotFound, ErrLeaseTTLTooLarge } from "../../lease/errors.js";
 import { ErrCompacted, ErrFutureRev } from "../../mvcc/errors.js";
 import * as server from "../../etcdserver/errors.js";
+import * as membership from "../../etcdserver/membership/errors.js";
 
 /** gRPC status codes (google.golang.org/grpc/codes). */
 export enum Code {
@@ -229,10 +230,16 @@ export const ErrGRPCCanceled = e("ErrGRPCCanceled", Canceled, "etcdserver: reque
 export const ErrGRPCDeadlineExceeded = e("ErrGRPCDeadlineExceeded", DeadlineExceeded, "etcdserver: context deadline exceeded");
 
 /**
- * Server-side error → client error (etcd's toGRPCErrorMap). Membership and auth errors join when
- * those packages exist.
+ * Server-side error → client error (etcd's toGRPCErrorMap). Auth errors join when that package
+ * exists.
  */
 const toGRPCErrorMap = new Map<Error, EtcdError>([
+  [membership.ErrIDRemoved, ErrGRPCMemberNotFound],
+  [membership.ErrIDNotFound, ErrGRPCMemberNotFound],
+  [membership.ErrIDExists, ErrGRPCMemberExist],
+  [membership.ErrPeerURLexists, ErrGRPCPeerURLExist],
+  [membership.ErrMemberNotLearner, ErrGRPCMemberNotLearner],
+  [membership.ErrTooManyLearners, ErrGRPCTooManyLearners],
   [server.ErrNotEnoughStartedMembers, ErrGRPCMemberNotEnoughStarted],
   [server.ErrLearnerNotReady, ErrGRPCLearnerNotReady],
 

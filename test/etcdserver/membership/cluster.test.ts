@@ -26,7 +26,7 @@ const member = (id: number | bigint, f: Partial<Member> = {}): Member => ({
   isLearner: false,
   ...f,
 });
-const cc = (type: ConfChangeType, nodeId: number, context = new Uint8Array(0)): ConfChange => ({ id: 0n, type, nodeId: BigInt(nodeId), context });
+const cc = (type: ConfChangeType, nodeId: number, context: Uint8Array = new Uint8Array(0)): ConfChange => ({ id: 0n, type, nodeId: BigInt(nodeId), context });
 const { ConfChangeAddNode: Add, ConfChangeAddLearnerNode: AddLearner, ConfChangeRemoveNode: Remove, ConfChangeUpdateNode: Update } = ConfChangeType;
 
 function clusterOf(members: Member[]): RaftCluster {
