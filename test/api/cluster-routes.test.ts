@@ -239,7 +239,6 @@ describe("routes over the membership module", () => {
       forwardPromote: () => Promise.reject(new Error("not used")),
       header: () => header,
       nowUnixSeconds: () => 1_700_000_000,
-      computeMemberID: (urls, now) => computeMemberID(urls, "", now),
     };
     const m = new Membership(deps);
     const api = {

@@ -30,7 +30,7 @@ import { ErrLearnerNotReady, ErrNotEnoughStartedMembers, ErrNotLeader, ErrUnheal
 import type { RaftCluster } from "./cluster.js";
 import { decodeConfChangeContext, encodeConfigChangeContext, encodeMemberContext } from "./context.js";
 import { ErrIDNotFound } from "./errors.js";
-import { idString, type Member } from "./member.js";
+import { computeMemberID, idString, type Member } from "./member.js";
 
 /** etcd's HealthInterval: a peer counts as connected once it has been active this long (ms). */
 export const HealthInterval = 5_000;
@@ -69,10 +69,8 @@ export interface MembershipDeps {
   forwardPromote(id: bigint): Promise<Member[]>;
   /** etcd's ClusterServer.header(): cluster id, member id and raft term, no revision. */
   header(): ResponseHeader;
-  /** The Unix time in seconds, for a new member's id (etcd: time.Now() in the gateway). */
+  /** The Unix time in seconds: a new member's id is computeMemberID(peerURLs, "", now) (etcd: time.Now() in v3rpc). */
   nowUnixSeconds(): number;
-  /** etcd's computeMemberID(urls, "", now): see member.ts. */
-  computeMemberID(peerURLs: readonly string[], nowUnixSeconds: number): Promise<bigint>;
   logger?: Logger;
 }
 
@@ -119,7 +117,7 @@ export class Membership {
    */
   async memberAdd(r: MemberAddRequest): Promise<MemberAddResponse> {
     const peerURLs = [...r.peerURLs].sort();
-    const id = await this.d.computeMemberID(peerURLs, this.d.nowUnixSeconds());
+    const id = await computeMemberID(peerURLs, "", this.d.nowUnixSeconds());
     const m: Member = { id, name: "", peerURLs, clientURLs: [], isLearner: r.isLearner };
     this.mayAddMember(m);
     const cc: ConfChange = {

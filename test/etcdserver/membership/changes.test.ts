@@ -62,7 +62,6 @@ function fake(members: Member[], over: Partial<MembershipDeps> = {}): Fake {
     },
     header: () => newResponseHeader({ clusterId: 7n, memberId: 1n, raftTerm: 3 }),
     nowUnixSeconds: () => 1_700_000_000,
-    computeMemberID: (urls, now) => computeMemberID(urls, "", now),
     ...over,
   };
   return f;
@@ -80,6 +79,14 @@ describe("memberAdd", () => {
     expect(resp.member).toEqual({ ID: id, name: "", peerURLs: [url(8), url(9)], clientURLs: [], isLearner: false });
     expect(resp.members.map((m) => m.ID)).toEqual([1n, 2n, 3n]);
     expect(resp.header.clusterId).toBe(7n);
+  });
+
+  it("gives the new member etcd's id for its URLs and the time (etcd TestMemberTime)", async () => {
+    const f = fake([started(1)], { nowUnixSeconds: () => Date.parse("1984-12-23T15:04:05Z") / 1000 });
+    const resp = await new Membership(f.deps).memberAdd({ peerURLs: ["http://10.0.0.8:2379"], isLearner: false });
+    expect(resp.member?.ID).toBe(2448790162483548276n);
+    const f1 = fake([started(1)], { nowUnixSeconds: () => Date.parse("1984-12-23T15:04:05Z") / 1000 });
+    expect((await new Membership(f1.deps).memberAdd({ peerURLs: ["http://10.0.0.1:2379"], isLearner: true })).member?.ID).toBe(1466075294948436910n);
   });
 
   it("adds a learner with AddLearnerNode and isLearner in the context", async () => {
