@@ -65,6 +65,8 @@ export interface Cluster {
   members: ClusterMember[];
   proxy?: PeerProxy;
   token: string;
+  /** Per-member --initial-cluster-token overrides (by name). */
+  tokens: Record<string, string>;
   /** Flags every member gets (after the generated ones). */
   flags: string[];
   /** Members whose process is running. */
@@ -86,6 +88,8 @@ export interface ClusterOptions {
   /** Member names (default m0, m1, …). */
   names?: string[];
   token?: string;
+  /** A different --initial-cluster-token for some members (by name). */
+  tokens?: Record<string, string>;
   /** Wait for every /health to answer 200 (default true). */
   waitHealthy?: boolean;
 }
@@ -138,6 +142,7 @@ function makeCluster(token: string, flags: string[], proxy?: PeerProxy): Cluster
     members: [],
     proxy,
     token,
+    tokens: {},
     flags,
     running: () => c.members.filter((m) => !m.removed && isRunning(m)),
     byName(name) {
@@ -170,6 +175,7 @@ export async function startCluster(n: number, opts: ClusterOptions = {}): Promis
   const token = opts.token ?? `e2e-${Math.random().toString(36).slice(2, 10)}`;
   const proxy = opts.proxy ? new PeerProxy() : undefined;
   const cluster = makeCluster(token, opts.flags ?? [], proxy);
+  cluster.tokens = opts.tokens ?? {};
   try {
     for (const name of names) cluster.members.push(await allocate(cluster, name));
     const ic = cluster.initialCluster();
@@ -196,7 +202,7 @@ function memberArgs(cluster: Cluster, m: ClusterMember, initialCluster: string, 
     ...["--name", m.name, "--data-dir", m.dataDir],
     ...["--listen-client-urls", m.clientURL, "--advertise-client-urls", m.clientURL],
     ...["--listen-peer-urls", `http://127.0.0.1:${m.peerPort}`, "--initial-advertise-peer-urls", m.peerURL],
-    ...["--initial-cluster", initialCluster, "--initial-cluster-token", cluster.token, "--initial-cluster-state", state],
+    ...["--initial-cluster", initialCluster, "--initial-cluster-token", cluster.tokens[m.name] ?? cluster.token, "--initial-cluster-state", state],
     ...cluster.flags,
     ...extra,
   ]);
@@ -368,7 +374,13 @@ export interface AddOptions {
 export async function addMember(cluster: Cluster, opts: AddOptions): Promise<ClusterMember> {
   const m = await allocate(cluster, opts.name);
   const via = opts.via ?? cluster.running()[0]!;
-  const r = await call(via, "/v3/cluster/member/add", { peerURLs: [m.peerURL], isLearner: opts.learner ?? false });
+  const add = () => call(via, "/v3/cluster/member/add", { peerURLs: [m.peerURL], isLearner: opts.learner ?? false });
+  let r = await add();
+  // etcd refuses a reconfiguration until every member has been connected for 5 s (strict reconfig check).
+  for (const deadline = Date.now() + 20_000; r.status !== 200 && r.body?.error === "etcdserver: unhealthy cluster" && Date.now() < deadline; ) {
+    await sleep(250);
+    r = await add();
+  }
   if (r.status !== 200) {
     rmSync(m.dir, { recursive: true, force: true });
     throw new Error(`member/add: HTTP ${r.status} ${r.text}`);
