@@ -41,13 +41,15 @@ function setup() {
   return { t, app, raft, logger, received, upgrades, failSnapshots: (e: Error) => (snapshotError = e) };
 }
 
+/** A request body (TS types Uint8Array<ArrayBufferLike> as not a BodyInit). */
+const bin = (u: Uint8Array): Uint8Array<ArrayBuffer> => u as Uint8Array<ArrayBuffer>;
 const okHeaders = { "X-Etcd-Cluster-ID": "c1", "X-Server-Version": "3.5.0", "X-Min-Cluster-Version": "3.0.0", "X-Server-From": "2" };
 const hb = newMessage({ type: MessageType.MsgHeartbeat, from: 2n, to: 1n, term: 1 });
 
 describe("POST /raft", () => {
   it("steps the message and answers 204 with the cluster id", async () => {
     const { app, raft, t } = setup();
-    const r = await app.request("/raft", { method: "POST", headers: okHeaders, body: encodeMessage(hb) });
+    const r = await app.request("/raft", { method: "POST", headers: okHeaders, body: bin(encodeMessage(hb)) });
     expect(r.status).toBe(204);
     expect(r.headers.get("X-Etcd-Cluster-ID")).toBe("c1");
     expect(raft.processed).toEqual([hb]);
@@ -58,17 +60,17 @@ describe("POST /raft", () => {
     const { app, raft, logger, t } = setup();
     let r = await app.request("/raft", { method: "GET" });
     expect([r.status, r.headers.get("Allow"), await r.text()]).toEqual([405, "POST", "Method Not Allowed\n"]);
-    r = await app.request("/raft", { method: "POST", headers: { ...okHeaders, "X-Etcd-Cluster-ID": "c2" }, body: encodeMessage(hb) });
+    r = await app.request("/raft", { method: "POST", headers: { ...okHeaders, "X-Etcd-Cluster-ID": "c2" }, body: bin(encodeMessage(hb)) });
     expect([r.status, await r.text()]).toEqual([412, "cluster ID mismatch\n"]);
     expect(logger.has("request cluster ID mismatch")).toBe(true);
-    r = await app.request("/raft", { method: "POST", headers: { ...okHeaders, "X-Server-Version": "2.3.0" }, body: encodeMessage(hb) });
+    r = await app.request("/raft", { method: "POST", headers: { ...okHeaders, "X-Server-Version": "2.3.0" }, body: bin(encodeMessage(hb)) });
     expect([r.status, await r.text()]).toEqual([412, "incompatible version\n"]);
-    r = await app.request("/raft", { method: "POST", headers: { ...okHeaders, "X-Min-Cluster-Version": "3.6.0" }, body: encodeMessage(hb) });
+    r = await app.request("/raft", { method: "POST", headers: { ...okHeaders, "X-Min-Cluster-Version": "3.6.0" }, body: bin(encodeMessage(hb)) });
     expect([r.status, await r.text()]).toEqual([412, "incompatible version\n"]);
-    r = await app.request("/raft", { method: "POST", headers: okHeaders, body: new Uint8Array([0xff, 0xff, 0xff]) });
+    r = await app.request("/raft", { method: "POST", headers: okHeaders, body: bin(new Uint8Array([0xff, 0xff, 0xff])) });
     expect([r.status, await r.text()]).toEqual([400, "error unmarshalling raft message\n"]);
     raft.removed.add(2n);
-    r = await app.request("/raft", { method: "POST", headers: okHeaders, body: encodeMessage(hb) });
+    r = await app.request("/raft", { method: "POST", headers: okHeaders, body: bin(encodeMessage(hb)) });
     expect([r.status, r.headers.get("Content-Type"), await r.text()]).toEqual([
       403,
       "application/json",
@@ -80,7 +82,7 @@ describe("POST /raft", () => {
 
   it("learns an unknown sender's URLs as a remote", async () => {
     const { app, t } = setup();
-    await app.request("/raft", { method: "POST", headers: { ...okHeaders, "X-PeerURLs": "http://b:2380" }, body: encodeMessage(hb) });
+    await app.request("/raft", { method: "POST", headers: { ...okHeaders, "X-PeerURLs": "http://b:2380" }, body: bin(encodeMessage(hb)) });
     expect(t.logger instanceof RecordingLogger && t.logger.has("added new remote peer")).toBe(true);
     await t.stop();
   });
@@ -149,7 +151,7 @@ describe("POST /raft/snapshot", () => {
     const r = await app.request("/raft/snapshot", {
       method: "POST",
       headers: { ...okHeaders, "Content-Type": "application/octet-stream" },
-      body: body(encodeFramedMessage(snapMsg), new Uint8Array(70_000)),
+      body: bin(body(encodeFramedMessage(snapMsg), new Uint8Array(70_000))),
     });
     expect(r.status).toBe(204);
     expect(received).toHaveLength(1);
@@ -160,13 +162,13 @@ describe("POST /raft/snapshot", () => {
 
   it("refuses a truncated frame, a message that is not MsgSnap, and reports a failing receiver as 500", async () => {
     const { app, t, failSnapshots } = setup();
-    let r = await app.request("/raft/snapshot", { method: "POST", headers: okHeaders, body: new Uint8Array([0, 0, 0]) });
+    let r = await app.request("/raft/snapshot", { method: "POST", headers: okHeaders, body: bin(new Uint8Array([0, 0, 0])) });
     expect(r.status).toBe(400);
     expect(await r.text()).toMatch(/^failed to decode raft message \(.*\)\n$/);
-    r = await app.request("/raft/snapshot", { method: "POST", headers: okHeaders, body: encodeFramedMessage(hb) });
+    r = await app.request("/raft/snapshot", { method: "POST", headers: okHeaders, body: bin(encodeFramedMessage(hb)) });
     expect([r.status, await r.text()]).toEqual([400, "wrong raft message type\n"]);
     failSnapshots(new Error("no space left on device"));
-    r = await app.request("/raft/snapshot", { method: "POST", headers: okHeaders, body: body(encodeFramedMessage(snapMsg), new Uint8Array(10)) });
+    r = await app.request("/raft/snapshot", { method: "POST", headers: okHeaders, body: bin(body(encodeFramedMessage(snapMsg), new Uint8Array(10))) });
     expect([r.status, await r.text()]).toEqual([500, "failed to process raft message (no space left on device)\n"]);
     await t.stop();
   });
