@@ -52,6 +52,14 @@ export class SnapshotSender {
     const head = encodeFramedMessage(m);
     let total = head.length;
     let bodyDone = false;
+    const req = new AbortController();
+    // Once the body is sent, wait at most snapResponseReadTimeout for the answer: the peer may die
+    // right after receiving it (etcd's snapResponseReadTimeout).
+    let cancelRead = (): void => {};
+    const bodySent = (): void => {
+      bodyDone = true;
+      cancelRead = ctx.clock.setTimer(snapResponseReadTimeout, () => req.abort(new Error("snapshot response timed out")));
+    };
     const source = db()[Symbol.asyncIterator]();
     const body = new ReadableStream<Uint8Array>({
       start(c) {
@@ -60,8 +68,8 @@ export class SnapshotSender {
       async pull(c) {
         const r = await source.next();
         if (r.done) {
-          bodyDone = true;
           c.close();
+          bodySent();
           return;
         }
         total += r.value.length;
@@ -78,10 +86,8 @@ export class SnapshotSender {
     ctx.metrics.snapshotSendInflights.add({ To: to }, 1);
 
     let err: Error | undefined;
-    const req = new AbortController();
     const onStop = (): void => req.abort(ErrStopped);
     this.abort.signal.addEventListener("abort", onStop, { once: true });
-    let cancelRead = (): void => {};
     try {
       const resp = await ctx.fetch(url, {
         method: "POST",
@@ -91,9 +97,6 @@ export class SnapshotSender {
         // Node's fetch refuses a stream body without it (the request body is sent before the response).
         duplex: "half",
       } as RequestInit);
-      // Stop waiting for the answer a while after the body was sent: the peer may die right after
-      // receiving it (etcd's snapResponseReadTimeout).
-      cancelRead = ctx.clock.setTimer(snapResponseReadTimeout, () => req.abort(new Error("snapshot response timed out")));
       const text = await resp.text();
       err = checkPostResponse(
         ctx.logger,

@@ -115,6 +115,16 @@ describe("rafthttp over loopback", () => {
     expect(b.t.metrics.receivedBytes.get({ From: "1" })).toBeGreaterThan(0);
   });
 
+  it("three members: every pair connects and messages reach each member from both others", async () => {
+    const ms = [await member(1n), await member(2n), await member(3n)];
+    for (const x of ms) for (const y of ms) if (x !== y) x.t.addPeer(y.id, [y.url]);
+    await until(() => ms.every((x) => ms.every((y) => x === y || streamsUp(x, y))), 10_000, "all streams");
+    for (const x of ms) x.t.send(ms.filter((y) => y !== x).map((y) => msg(MessageType.MsgHeartbeat, x.id, y.id)));
+    await until(() => ms.every((x) => x.raft.processed.length === 2), 10_000, "delivery");
+    for (const x of ms) expect(x.raft.processed.map((m) => m.from).sort()).toEqual(ms.filter((y) => y !== x).map((y) => y.id));
+    for (const x of ms) expect(x.t.activePeers()).toBe(2);
+  });
+
   it("uses the pipeline when the streams are down", async () => {
     // a never reaches b's stream endpoints, so b has no writer to a and must post.
     const a = await member(1n, { dialer: { dial: () => Promise.reject(new Error("connect ECONNREFUSED")) } });

@@ -371,4 +371,30 @@ describe("Transport", () => {
     expect(raft.snapshots).toEqual([[7n, "failure"]]);
     await t.stop();
   });
+
+  it("a snapshot whose receiver never answers fails snapResponseReadTimeout after the body was sent", async () => {
+    let bodyRead = false;
+    const { t, raft, clock } = setup({
+      fetch: async (_url, init) => {
+        const r = (init.body as ReadableStream<Uint8Array>).getReader();
+        while (!(await r.read()).done);
+        bodyRead = true;
+        return new Promise<Response>((_, reject) => init.signal!.addEventListener("abort", () => reject(init.signal!.reason)));
+      },
+    });
+    t.addPeer(2n, ["http://b:2380"]);
+    t.sendSnapshot(snap(), async function* () {
+      yield new Uint8Array(10);
+    });
+    await flush();
+    expect(bodyRead).toBe(true);
+    clock.advance(4999);
+    await flush();
+    expect(raft.snapshots).toEqual([]);
+    clock.advance(1);
+    await flush();
+    expect(raft.snapshots).toEqual([[2n, "failure"]]);
+    expect(raft.unreachable).toEqual([2n]);
+    await t.stop();
+  });
 });
