@@ -133,7 +133,7 @@ import { encodeMemberContext } from "./membership/context.js";
 import { applyConfChange as applyMembershipChange, Membership, type ConfChangeResult } from "./membership/changes.js";
 import { getClusterFromRemotePeers, isMemberBootstrapped, promoteMemberHTTP, validateClusterAndAssignIDs } from "./cluster-util.js";
 import { memoryPersistence, WalPersistence, type DiskLayout, type RaftPersistence, type RecoveredRaftState } from "./storage.js";
-import { computeMemberID, idString, type Member } from "./membership/member.js";
+import { idString, type Member } from "./membership/member.js";
 import { BackendQuota, type QuotaRequest } from "./quota.js";
 import { isTxnReadonly, isTxnSerializable, range as applyRange, txn as applyTxn } from "./txn.js";
 import { ServerVersion, ClusterVersion, MinClusterVersion } from "./version.js";
@@ -383,7 +383,6 @@ export class EtcdServer implements EtcdServerAPI {
         ),
       header: () => this.clusterHeader(),
       nowUnixSeconds: () => Math.floor(wallClock() / 1000),
-      computeMemberID: (urls, now) => computeMemberID(urls, "", now),
       logger: this.logger,
     });
 
