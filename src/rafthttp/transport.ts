@@ -10,7 +10,7 @@ import { MessageType, type Message } from "../raft/index.js";
 import type { TransportContext } from "./context.js";
 import { TransportMetrics } from "./metrics.js";
 import { Peer } from "./peer.js";
-import { Prober } from "./probing.js";
+import { Prober } from "./probing-status.js";
 import { Remote } from "./remote.js";
 import type { FetchFn, PeerConn, PeerDialer, RaftHandler, Transporter } from "./types.js";
 import { ErrMemberNotFound, idString, messageTypeName, type StreamKind, type TransportLogger } from "./util.js";
