@@ -267,15 +267,52 @@ export interface ConfChangeResult {
 }
 
 /**
+ * Whether `cc` is a change the membership already holds, which raft must still apply. etcd 3.5
+ * validates against its v2 store, which is always at the log's position (empty at bootstrap,
+ * rebuilt from the snapshot on restart). Ours validates against the membership in memory, which
+ * is ahead of the log in two cases:
+ * - seeded members ({@link RaftCluster.seeded}: the initial cluster, the members a joining member
+ *   fetched): their add is accepted once (a learner add of a member held as a voter leaves its
+ *   promote pending, accepted when it comes);
+ * - replay (`tx` undefined: the backend has seen the entry, the membership is the backend's, from
+ *   a later point of the log): an add of a member it holds, or a promote of a member it holds as a
+ *   voter, was applied then. A replay has no proposer waiting, so only raft's configuration matters.
+ * A replayed change of a member removed later is refused again (ErrIDRemoved): raft ends with the
+ * same configuration, because the remove is replayed after it.
+ */
+function alreadyApplied(cluster: RaftCluster, cc: ConfChange, replay: boolean): boolean {
+  if (cc.type !== ConfChangeType.ConfChangeAddNode && cc.type !== ConfChangeType.ConfChangeAddLearnerNode) return false;
+  const held = cluster.member(cc.nodeId);
+  if (held === undefined) return false;
+  const { isPromote } = decodeConfChangeContext(cc.context);
+  if (isPromote) {
+    if (held.isLearner) return false;
+    if (cluster.promotePending.delete(held.id)) return true;
+    return replay;
+  }
+  if (cluster.seeded.delete(held.id)) {
+    if (cc.type === ConfChangeType.ConfChangeAddLearnerNode && !held.isLearner) cluster.promotePending.add(held.id);
+    return true;
+  }
+  return replay;
+}
+
+/**
  * etcd's applyConfChange for the membership: validates `cc` against `cluster` and applies it —
  * to memory always and, when `tx` is given (etcd's shouldApplyV3: the backend has not seen this
  * entry), to the backend in that batch. `self` is this member's id. Throws (etcd panics) when the
  * context's id differs from the change's node id or the context is not a member's JSON.
  *
+ * A change the membership already holds (a seeded member's add, a replayed entry; see
+ * {@link alreadyApplied}) goes to raft unchanged and changes nothing else.
+ *
  * The caller then hands `raftConfChange` to raft, triggers the proposer's waiter with `err` or
  * `members`, updates the transport as `peer` says and stops when `removedSelf`.
  */
 export function applyConfChange(cluster: RaftCluster, self: bigint, cc: ConfChange, tx: BatchTx | undefined): ConfChangeResult {
+  if (alreadyApplied(cluster, cc, tx === undefined)) {
+    return { raftConfChange: cc, removedSelf: false, members: cluster.memberList().map(cloneMember) };
+  }
   const err = cluster.validateConfigurationChange(cc);
   if (err !== undefined) {
     cluster.lg.error(`validation on configuration change failed (shouldApplyV3 ${tx !== undefined}): ${err.message}`);

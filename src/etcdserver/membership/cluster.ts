@@ -29,6 +29,18 @@ export class RaftCluster {
   readonly removed = new Set<bigint>();
   /** Where membership changes are logged (etcd's "added member", "removed member", …). */
   lg: Logger = discardLogger;
+  /**
+   * Members known from outside the log (the initial cluster, or the members a joining member
+   * fetched from its peers) whose add the log has not applied yet: their ConfChanges still have to
+   * reach raft, although the membership holds them (see applyConfChange in changes.ts). Whoever
+   * seeds a cluster so adds the ids here; {@link newClusterFromURLsMap} does.
+   */
+  readonly seeded = new Set<bigint>();
+  /**
+   * Seeded members held as voters whose log added them as learners: their promote, when it comes,
+   * still has to reach raft.
+   */
+  readonly promotePending = new Set<bigint>();
 
   /** Member ids, ascending. */
   memberIDs(): bigint[] {
@@ -233,6 +245,7 @@ export async function newClusterFromURLsMap(token: string, urls: ReadonlyMap<str
     if (c.members.has(m.id)) throw new Error(`member exists with identical ID ${m.id.toString(16)}`);
     if (m.id === 0n) throw new Error("cannot use 0 as member id");
     c.members.set(m.id, m);
+    c.seeded.add(m.id);
   }
   await c.genID();
   return c;

@@ -116,11 +116,12 @@ function toMember(o: Record<string, unknown>, id?: bigint): Member {
   let memberID = id ?? 0n;
   const rawID = o["id"];
   if (rawID !== undefined && rawID !== null) {
-    if (typeof rawID !== "string" || !/^\u0000\d+$/.test(rawID)) {
-      throw new ContextDecodeError("json: cannot unmarshal id into Go struct field Member.id of type types.ID");
-    }
-    memberID = BigInt(rawID.slice(1));
-    if (memberID > maxUint64) throw new ContextDecodeError(`json: cannot unmarshal number ${rawID.slice(1)} into Go struct field Member.id of type types.ID`);
+    // A number; or a decimal string, as edgecd wrote contexts and members before following etcd's
+    // JSON (WALs and backends of that time still hold them).
+    const digits = typeof rawID === "string" ? /^\u0000?(\d+)$/.exec(rawID)?.[1] : undefined;
+    if (digits === undefined) throw new ContextDecodeError("json: cannot unmarshal id into Go struct field Member.id of type types.ID");
+    memberID = BigInt(digits);
+    if (memberID > maxUint64) throw new ContextDecodeError(`json: cannot unmarshal number ${digits} into Go struct field Member.id of type types.ID`);
   }
   const name = o["name"];
   if (name !== undefined && name !== null && (typeof name !== "string" || name.startsWith(numberMark))) {

@@ -88,14 +88,9 @@ export function readMembership(b: Backend): { members: Member[]; removed: bigint
   }
 }
 
-/**
- * A stored member. Backends written before the member JSON followed etcd's (the id as a decimal
- * string) are read with the key's id.
- */
+/** A stored member; its key and its JSON agree on the id. */
 function readStoredMember(v: Uint8Array, id: bigint): Member {
-  const text = new TextDecoder().decode(v);
-  const legacy = /^\{"id":"\d+",/.test(text);
-  const m = decodeMemberJSON(legacy ? text.replace(/^\{"id":"\d+",/, "{") : text, id);
+  const m = decodeMemberJSON(v, id);
   if (m.id !== id) throw new Error(`membership: member key ${id.toString(16)} holds member ${m.id.toString(16)}`);
   return m;
 }

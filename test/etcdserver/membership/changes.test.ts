@@ -3,9 +3,9 @@
 import { describe, expect, it } from "vitest";
 import { ErrLearnerNotReady, ErrNotEnoughStartedMembers, ErrNotLeader, ErrTimeoutWaitAppliedIndex, ErrUnhealthy } from "../../../src/etcdserver/errors.js";
 import { applyConfChange, HealthInterval, Membership, type MembershipDeps } from "../../../src/etcdserver/membership/changes.js";
-import { RaftCluster } from "../../../src/etcdserver/membership/cluster.js";
+import { newClusterFromURLsMap, RaftCluster } from "../../../src/etcdserver/membership/cluster.js";
 import { encodeConfigChangeContext, encodeMemberContext } from "../../../src/etcdserver/membership/context.js";
-import { ErrIDNotFound, ErrIDRemoved, ErrMemberNotLearner, ErrPeerURLexists } from "../../../src/etcdserver/membership/errors.js";
+import { ErrIDExists, ErrIDNotFound, ErrIDRemoved, ErrMemberNotLearner, ErrPeerURLexists } from "../../../src/etcdserver/membership/errors.js";
 import { computeMemberID, type Member } from "../../../src/etcdserver/membership/member.js";
 import { readMembership } from "../../../src/etcdserver/membership/store.js";
 import { newResponseHeader } from "../../../src/api/etcdserverpb/rpc.js";
@@ -287,7 +287,7 @@ describe("applyConfChange", () => {
     expect(r.peer).toBeUndefined();
     expect(c.member(4n)).toBeUndefined();
     const promote: ConfChange = { id: 1n, type: ConfChangeType.ConfChangeAddNode, nodeId: 2n, context: encodeConfigChangeContext(member(2), true) };
-    expect(applyConfChange(c, 1n, promote, undefined).err).toBe(ErrMemberNotLearner);
+    expect(applyConfChange(c, 1n, promote, new MemoryBackend().batchTx()).err).toBe(ErrMemberNotLearner);
   });
 
   it("promotes a learner (no transport change)", () => {
@@ -321,6 +321,47 @@ describe("applyConfChange", () => {
     const r = applyConfChange(c, 1n, cc, undefined);
     expect(r.peer).toEqual({ op: "update", id: 2n, urls: [url(22)] });
     expect(c.member(2n)).toEqual(started(2, { peerURLs: [url(22)], clientURLs: ["http://c:2379"] }));
+  });
+
+  it("bootstrap: the seeded initial members' adds go to raft unchanged, once", async () => {
+    const be = new MemoryBackend();
+    const c = await newClusterFromURLsMap("tok", new Map([["a", [url(1)]], ["b", [url(2)]]]));
+    const initial = c.memberList().map((m) => ({ ...m }));
+    let tx = be.batchTx();
+    for (const m of initial) {
+      const r = applyConfChange(c, initial[0]!.id, add(m), tx);
+      expect([r.err, r.raftConfChange.nodeId, r.peer]).toEqual([undefined, m.id, undefined]);
+    }
+    await tx.commit();
+    expect(c.memberList()).toEqual(initial);
+    // Afterwards the log is authoritative: a second add of the same member is refused as in etcd.
+    tx = be.batchTx();
+    expect(applyConfChange(c, initial[0]!.id, add(initial[1]!), tx).err).toBe(ErrIDExists);
+    tx.rollback();
+  });
+
+  it("a seeded voter the log added as a learner: its promote still reaches raft; an initial voter's promote is refused", () => {
+    const c = setup();
+    c.seeded.add(3n);
+    const tx = new MemoryBackend().batchTx();
+    expect(applyConfChange(c, 1n, add(member(3, { isLearner: true })), tx).raftConfChange.type).toBe(ConfChangeType.ConfChangeAddLearnerNode);
+    const promote = (id: bigint): ConfChange => ({ id: 1n, type: ConfChangeType.ConfChangeAddNode, nodeId: id, context: encodeConfigChangeContext(member(id), true) });
+    expect(applyConfChange(c, 1n, promote(3n), tx)).toMatchObject({ raftConfChange: { nodeId: 3n } });
+    expect(applyConfChange(c, 1n, promote(3n), tx).err).toBe(ErrMemberNotLearner);
+    expect(applyConfChange(c, 1n, promote(2n), tx).err).toBe(ErrMemberNotLearner);
+    tx.rollback();
+  });
+
+  it("replay (no batch: the backend has seen the entry): adds and promotes the later membership holds reach raft", () => {
+    const c = setup();
+    c.member(3n)!.peerURLs = [url(33)]; // updated later in the log
+    const r = applyConfChange(c, 1n, add(member(3, { isLearner: true })), undefined);
+    expect([r.err, r.raftConfChange]).toEqual([undefined, add(member(3, { isLearner: true }))]);
+    expect(c.member(3n)).toEqual(started(3, { peerURLs: [url(33)] }));
+    const promote: ConfChange = { id: 1n, type: ConfChangeType.ConfChangeAddNode, nodeId: 3n, context: encodeConfigChangeContext(member(3), true) };
+    expect(applyConfChange(c, 1n, promote, undefined).raftConfChange.nodeId).toBe(3n);
+    // Live, promoting a voting member is refused as in etcd.
+    expect(applyConfChange(c, 1n, promote, new MemoryBackend().batchTx()).err).toBe(ErrMemberNotLearner);
   });
 
   it("a context whose id differs from the change's node id is a broken invariant", () => {

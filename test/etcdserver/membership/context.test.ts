@@ -64,12 +64,17 @@ describe("member context JSON", () => {
     expect(got).toEqual({ member: member({ id: 12345678901234567890n }), isPromote: true });
   });
 
+  it("reads the decimal-string id of contexts edgecd wrote before following etcd's JSON", () => {
+    const legacy = bytes('{"id":"18446744073709551615","peerURLs":["http://a:1"],"name":"n","isLearner":false}');
+    expect(decodeConfChangeContext(legacy)).toEqual({ member: member({ id: maxID, name: "n", peerURLs: ["http://a:1"] }), isPromote: false });
+  });
+
   it("takes the key's id when the JSON has none (the members bucket)", () => {
     expect(decodeMemberJSON('{"peerURLs":["http://a:1"]}', 42n).id).toBe(42n);
   });
 
   it("refuses what etcd cannot unmarshal", () => {
-    for (const bad of ["{", '{"id":"12"}', '{"id":-1}', '{"id":1.5}', '{"id":18446744073709551616}', '{"peerURLs":"x"}', "[1]", '{"isPromote":1}']) {
+    for (const bad of ["{", '{"id":"x12"}', '{"id":true}', '{"id":-1}', '{"id":1.5}', '{"id":18446744073709551616}', '{"peerURLs":"x"}', "[1]", '{"isPromote":1}']) {
       expect(() => decodeConfChangeContext(bytes(bad)), bad).toThrow(ContextDecodeError);
     }
   });
