@@ -5,6 +5,8 @@
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/platform.js";
 import { decodeMessage, encodeMessage, MessageType, newMessage, newSnapshot, type Message } from "../../src/raft/index.js";
+import { Registry } from "../../src/pkg/metrics.js";
+import { TransportMetrics } from "../../src/rafthttp/metrics.js";
 import { Transport } from "../../src/rafthttp/transport.js";
 import { URLPicker } from "../../src/rafthttp/urlpick.js";
 import type { FetchFn } from "../../src/rafthttp/types.js";
@@ -396,5 +398,45 @@ describe("Transport", () => {
     expect(raft.snapshots).toEqual([[2n, "failure"]]);
     expect(raft.unreachable).toEqual([2n]);
     await t.stop();
+  });
+
+  it("probes each peer every 4 s into the RTT histogram, and counts active and disconnected peers", async () => {
+    const probed: string[] = [];
+    const { t, clock, dialer } = setup({
+      fetch: async (url) => {
+        probed.push(url);
+        return new Response(JSON.stringify({ OK: true, Now: new Date().toISOString() }));
+      },
+    });
+    dialer.next = () => new FakeConn();
+    t.addPeer(2n, ["http://b:2380"]);
+    await flush();
+    const peer = { Local: "1", Remote: "2" };
+    expect(t.metrics.activePeers.get(peer)).toBe(1);
+    clock.advance(3999);
+    await flush();
+    expect(probed).toEqual([]);
+    clock.advance(1);
+    await flush();
+    expect(probed).toEqual(["http://b:2380/raft/probing"]);
+    expect(t.metrics.rttSec.count({ To: "2" })).toBe(1);
+    expect(t.metrics.histogramText()).toContain('etcd_network_peer_round_trip_time_seconds_bucket{To="2",le="0.0001"} 1');
+    dialer.conns[0]!.remoteClose(new Error("connection reset"));
+    expect(t.metrics.activePeers.get(peer)).toBe(0);
+    expect(t.metrics.disconnectedPeers.get(peer)).toBe(1);
+    expect(t.activeSince(2n)).toBe(0);
+    await t.stop();
+  });
+
+  it("registers etcd's metric names with their labels in the Registry", async () => {
+    const registry = new Registry();
+    const m = new TransportMetrics(registry);
+    m.sentBytes.add({ To: "2" }, 10);
+    m.activePeers.add({ Local: "1", Remote: "2" }, 1);
+    const text = registry.text();
+    expect(text).toContain("# TYPE etcd_network_peer_sent_bytes_total counter");
+    expect(text).toContain('etcd_network_peer_sent_bytes_total{To="2"} 10');
+    expect(text).toContain('etcd_network_active_peers{Local="1",Remote="2"} 1');
+    expect(text).toContain("# TYPE etcd_network_disconnected_peers_total counter");
   });
 });
