@@ -425,7 +425,12 @@ describe("Transport", () => {
     expect(t.metrics.activePeers.get(peer)).toBe(0);
     expect(t.metrics.disconnectedPeers.get(peer)).toBe(1);
     expect(t.activeSince(2n)).toBe(0);
+    t.attachStream(2n, "message", new FakeConn());
+    t.send([app()]);
     await t.stop();
+    await flush();
+    // Every timer (redials, read deadlines, heartbeats, the prober, post timeouts) is cancelled.
+    expect(clock.pending()).toBe(0);
   });
 
   it("registers etcd's metric names with their labels in the Registry", async () => {
