@@ -170,4 +170,4 @@ it("a learner catches up by snapshot, is promoted, an original member is removed
     break;
   }
   await c.destroy();
-});
+}, 240_000);
