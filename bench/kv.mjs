@@ -3,15 +3,18 @@
 // the same machine) on free loopback ports and drives the v3 JSON gateway with N concurrent
 // keep-alive clients. One JSON line per scenario: ops/s and p50/p99 latency in ms.
 //
-//   npm run bench                      # edgecd: put 1 and 64 clients, range linearizable and serializable
+//   npm run bench                      # edgecd: put 1 and 64 clients, range linearizable and serializable,
+//                                      # then a 3-member cluster (bench/cluster.mjs): put and linearizable range
 //   npm run bench -- --etcd            # the same against /usr/bin/etcd
 //   npm run bench -- --seconds 10 --scenario put --clients 64
+//   npm run bench -- --scenario cluster  # only the 3-member scenarios
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { flagOf, freePort, gatewayClient } from "./lib.mjs";
+import { benchCluster } from "./cluster.mjs";
 
 const args = process.argv.slice(2);
 const flag = (name, dflt) => flagOf(args, name, dflt);
@@ -100,18 +103,24 @@ const scenarios = [
   ["range-serializable", 64, (m) => (c, i) => post(m.port, "/v3/kv/range", { key: keyOf(i % 1000), serializable: true })],
 ];
 
-const m = await startMember();
-try {
-  // Keys for the range scenarios.
-  for (let i = 0; i < 1000; i += 50) {
-    await Promise.all(Array.from({ length: 50 }, (_, j) => post(m.port, "/v3/kv/put", { key: keyOf(i + j), value })));
+const clusterOnly = only?.startsWith("cluster") ?? false;
+if (!clusterOnly) {
+  const m = await startMember();
+  try {
+    // Keys for the range scenarios.
+    for (let i = 0; i < 1000; i += 50) {
+      await Promise.all(Array.from({ length: 50 }, (_, j) => post(m.port, "/v3/kv/put", { key: keyOf(i + j), value })));
+    }
+    for (const [name, clients, mk] of scenarios) {
+      if (only && !name.startsWith(only)) continue;
+      if (onlyClients && Number(onlyClients) !== clients) continue;
+      await drive(name, clients, mk(m));
+    }
+  } finally {
+    await m.stop();
+    destroy();
   }
-  for (const [name, clients, mk] of scenarios) {
-    if (only && !name.startsWith(only)) continue;
-    if (onlyClients && Number(onlyClients) !== clients) continue;
-    await drive(name, clients, mk(m));
-  }
-} finally {
-  await m.stop();
-  destroy();
-}
+} else destroy();
+
+// The 3-member scenarios, for the same target: put and linearizable range, 64 clients over the members.
+if (!only || clusterOnly) await benchCluster({ useEtcd, seconds, clients: onlyClients ? Number(onlyClients) : 64 });

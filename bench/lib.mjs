@@ -47,3 +47,40 @@ export function gatewayClient(maxSockets) {
     });
   return { post, destroy: () => agent.destroy() };
 }
+
+/** The `p`th percentile of an ascending array (0 when empty). */
+export function percentile(sorted, p) {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/**
+ * Runs `op(client, n)` from `clients` concurrent loops for `seconds`; resolves with one result line:
+ * ops, elapsed seconds, ops/s and p50/p99 latency in ms (`fields` first).
+ */
+export async function drive(fields, seconds, clients, op) {
+  const lat = [];
+  let n = 0;
+  const start = performance.now();
+  const end = start + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: clients }, async (_, c) => {
+      while (performance.now() < end) {
+        const t = performance.now();
+        await op(c, n++);
+        lat.push(performance.now() - t);
+      }
+    }),
+  );
+  const elapsed = (performance.now() - start) / 1000;
+  lat.sort((a, b) => a - b);
+  return {
+    ...fields,
+    clients,
+    ops: lat.length,
+    seconds: Number(elapsed.toFixed(2)),
+    opsPerSec: Math.round(lat.length / elapsed),
+    p50Ms: Number(percentile(lat, 50).toFixed(3)),
+    p99Ms: Number(percentile(lat, 99).toFixed(3)),
+  };
+}
