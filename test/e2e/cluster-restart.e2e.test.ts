@@ -10,7 +10,7 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { expect, it } from "vitest";
-import { b64, call, clusterHooks, fastRaft, hashKV, isEtcd, leader, ok, range, restart, startCluster, status, stop, waitApplied, waitHealthy, type ClusterMember } from "./cluster-harness.js";
+import { b64, call, clusterHooks, fastRaft, hashKV, isEtcd, leader, ok, range, restart, sleep, startCluster, status, stop, waitApplied, waitHealthy, type ClusterMember } from "./cluster-harness.js";
 
 clusterHooks();
 
@@ -73,7 +73,10 @@ it("200k writes, SIGTERM every member, start them again: same hash, same keys, W
   }
 
   // Purged: the WAL was cut into segments beyond --max-wals and the snapshots beyond --max-snapshots
-  // (etcd purges at start and every 30 s).
+  // (etcd purges at start and every 30 s: wait for a run after the restart).
+  for (const deadline = Date.now() + 40_000; Date.now() < deadline; await sleep(250)) {
+    if (ms.every((m) => files(m, "wal", ".wal").length <= 2 && files(m, "snap", ".snap").length <= 2)) break;
+  }
   for (const m of ms) {
     const wal = files(m, "wal", ".wal");
     const snaps = files(m, "snap", ".snap");
