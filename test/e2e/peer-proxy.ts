@@ -14,7 +14,8 @@
  */
 import { createServer, connect, type Server, type Socket } from "node:net";
 
-const HEADER = /x-server-from:[ \t]*([0-9a-f]+)/i;
+// Only a complete header line counts: a chunk may end in the middle of the id.
+const HEADER = /x-server-from:[ \t]*([0-9a-f]+)[ \t]*\r?\n/i;
 
 interface Conn {
   /** The route (member name) the connection was made to. */
@@ -82,7 +83,8 @@ export class PeerProxy {
 
   /** Cuts a member (by name, or id as decimal or hex) off from every other member until `heal()`. */
   partition(member: string): void {
-    const name = this.routes.has(member) ? member : this.nameOf(BigInt(/^[0-9]+$/.test(member) ? member : `0x${member}`));
+    const id = /^[0-9]+$/.test(member) ? BigInt(member) : /^[0-9a-f]+$/i.test(member) ? BigInt(`0x${member}`) : undefined;
+    const name = this.routes.has(member) ? member : id === undefined ? undefined : this.nameOf(id);
     if (name === undefined) throw new Error(`partition: unknown member ${member}`);
     this.cut.add(name);
     for (const c of this.conns) if (this.blocked(c)) this.drop(c);
