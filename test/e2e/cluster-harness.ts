@@ -323,6 +323,7 @@ export async function leader(cluster: Cluster, timeoutMs = 30_000, among = clust
   for (;;) {
     try {
       const st = await Promise.all(among.map((m) => status(m)));
+      st.forEach((s, i) => (among[i]!.id ||= s.header.member_id));
       const l = st[0]!.leader;
       const m = among.find((x) => x.id === l);
       if (l !== "0" && st.every((s) => s.leader === l) && m) return m;
