@@ -4,7 +4,8 @@
  *
  *   GET  /members               the members as JSON, X-Etcd-Cluster-ID (joining, bootstrap checks)
  *   POST /members/promote/<id>  promote a learner here, on the leader (<id> decimal)
- *   GET  /members/hashkv        HashKV for corruption checks (etcd's corrupt.go; JSON request body)
+ *   GET  /members/hashkv        HashKV for corruption checks (etcd's corrupt.go; JSON request body,
+ *                               or `?revision=N` where the runtime cannot carry a GET body)
  *   GET  /version               {"etcdserver":…,"etcdcluster":…}
  *   POST /leases, /leases/internal   lease forwarding (src/lease/leasehttp.ts)
  *
@@ -117,6 +118,10 @@ export function newPeerApp(server: PeerServerAPI, opts: PeerAppOptions): Hono {
     } catch {
       return httpError("error reading body", 400);
     }
+    // Web-standard Requests cannot carry a GET body (fetch refuses to send one, @hono/node-server
+    // drops it), so an empty body may name the revision as `?revision=N` instead (edgecd only).
+    const q = c.req.query("revision");
+    if (text === "" && q !== undefined) text = `{"revision":${q}}`;
     let revision: number;
     try {
       revision = parseHashKVRequest(text);
