@@ -126,9 +126,11 @@ import {
   ErrBadLeaderTransferee,
   ErrTimeoutLeaderTransfer,
   ErrTimeoutWaitAppliedIndex,
+  ErrLearnerNotReady,
 } from "./errors.js";
 import { newClusterFromURLsMap, RaftCluster } from "./membership/cluster.js";
 import { readMembership } from "./membership/store.js";
+import { MembershipError } from "./membership/errors.js";
 import { encodeMemberContext } from "./membership/context.js";
 import { applyConfChange as applyMembershipChange, Membership, type ConfChangeResult } from "./membership/changes.js";
 import { getClusterFromRemotePeers, isMemberBootstrapped, promoteMemberHTTP, validateClusterAndAssignIDs } from "./cluster-util.js";
@@ -280,6 +282,7 @@ export class EtcdServer implements EtcdServerAPI {
     this.clock = deps.clock;
     this.logger = deps.logger ?? discardLogger;
     this.cluster = cluster;
+    this.cluster.lg = this.logger;
     this.id = id;
     this.persistence = persistence;
     this.reqIDGen = new Generator(id, (deps.wallClock ?? Date.now)());
@@ -379,7 +382,8 @@ export class EtcdServer implements EtcdServerAPI {
       forwardPromote: (member) =>
         this.forwardToLeader(
           () => this.membership.promoteMemberLocal(member),
-          (url, signal) => promoteMemberHTTP(this.fetchFn, [url], member, signal),
+          (url) => promoteMemberHTTP(this.fetchFn, [url], member, requestTimeoutMs(cfg)),
+          (err) => err instanceof MembershipError || err === ErrLearnerNotReady,
         ),
       header: () => this.clusterHeader(),
       nowUnixSeconds: () => Math.floor(wallClock() / 1000),
@@ -428,8 +432,9 @@ export class EtcdServer implements EtcdServerAPI {
       const existing = await getClusterFromRemotePeers(fetchFn, remoteURLs, peerRequestTimeout, deps.logger ?? discardLogger);
       validateClusterAndAssignIDs(initial, existing);
     } else if (initial.members.size > 1) {
-      const bootstrapped = await isMemberBootstrapped(fetchFn, initial, cfg.name, peerProbeTimeout);
-      if (bootstrapped !== undefined) throw new Error(`member ${idString(bootstrapped)} has already been bootstrapped`);
+      if (await isMemberBootstrapped(fetchFn, initial, cfg.name, peerProbeTimeout, deps.logger)) {
+        throw new Error(`member ${idString(initial.memberByName(cfg.name)!.id)} has already been bootstrapped`);
+      }
     }
     const local = initial.memberByName(cfg.name)!;
     const persistence =
@@ -1129,7 +1134,11 @@ export class EtcdServer implements EtcdServerAPI {
    * Sends `call` to the leader's peer URLs until one answers, following leader changes, within the
    * request timeout (etcd's forwarding loops). Errors that are answers (lease not found) end it.
    */
-  private async forwardToLeader<T>(local: () => Promise<T>, call: (url: string, signal: AbortSignal) => Promise<T>): Promise<T> {
+  private async forwardToLeader<T>(
+    local: () => Promise<T>,
+    call: (url: string, signal: AbortSignal) => Promise<T>,
+    isAnswer: (err: unknown) => boolean = (err) => err === ErrLeaseNotFound,
+  ): Promise<T> {
     const deadline = this.clock.now() + requestTimeoutMs(this.cfg);
     let last: unknown = ErrTimeout;
     while (this.clock.now() < deadline && !this.stopped) {
@@ -1142,7 +1151,7 @@ export class EtcdServer implements EtcdServerAPI {
         try {
           return await call(url, ctl.signal);
         } catch (err) {
-          if (err === ErrLeaseNotFound) throw err; // an answer, not a failure to reach the leader
+          if (isAnswer(err)) throw err; // an answer, not a failure to reach the leader
           last = err;
         } finally {
           cancel();
@@ -1442,7 +1451,8 @@ export class EtcdServer implements EtcdServerAPI {
   }
 
   metrics(): string {
-    return this.metricsRegistry.text();
+    // The peer round-trip-time histogram is kept by the transport (the Registry has no histograms).
+    return this.metricsRegistry.text() + (this.transport?.metrics.histogramText() ?? "");
   }
 
   isLearner(): boolean {
