@@ -147,8 +147,6 @@ export const maxGapBetweenApplyAndCommitIndex = 5000;
 export const readIndexRetryTime = 500;
 /** How often the leader looks for expired leases and due checkpoints (etcd's lessor loop, ms). */
 export const leaseLoopInterval = 500;
-/** Raft log entries kept behind a raft snapshot, for slow followers (etcd's DefaultSnapshotCatchUpEntries). */
-export const snapshotCatchUpEntries = 5000;
 /** Raft's per-message limits as etcd sets them. */
 const maxSizePerMsg = 1024 * 1024;
 const maxInflightMsgs = 512;
@@ -788,7 +786,7 @@ export class EtcdServer implements EtcdServerAPI {
     const snap = this.storage.createSnapshot(index, this.confState, new Uint8Array(0));
     await this.persistence.saveOwnSnapshot(snap);
     this.snapshotIndex = index;
-    const compactIndex = index - snapshotCatchUpEntries;
+    const compactIndex = index - this.cfg.snapshotCatchUpEntries;
     if (compactIndex > this.storage.firstIndex()) this.storage.compact(compactIndex);
     this.logger.info(`saved snapshot at index ${index}`);
   }

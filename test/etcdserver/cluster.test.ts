@@ -51,7 +51,16 @@ async function startNode(
     electionMs: 200,
     ...over,
   };
-  const s = await startEtcdServer(cfg, { clock: systemClock, peer: { dialer: nodePeerDialer } });
+  // CLUSTER_TEST_LOG=1 prints every member's log lines (debugging).
+  const logger = process.env["CLUSTER_TEST_LOG"]
+    ? {
+        debug: () => {},
+        info: (m: string) => console.log(`[${name}] ${m}`),
+        warn: (m: string) => console.log(`[${name}] WARN ${m}`),
+        error: (m: string) => console.log(`[${name}] ERROR ${m}`),
+      }
+    : undefined;
+  const s = await startEtcdServer(cfg, { clock: systemClock, peer: { dialer: nodePeerDialer }, logger });
   const listener = await serveURL(newPeerApp(s, { upgradeWebSocket }), url);
   let stopped = false;
   const n: Node = {
