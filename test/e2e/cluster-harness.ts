@@ -249,10 +249,19 @@ export async function waitHealthy(m: ClusterMember, timeoutMs = 30_000): Promise
   }
 }
 
+/** Sets every member's id from the first member list any running member answers (retried for 30 s: members not waited for may still be starting). */
 async function learnIds(cluster: Cluster): Promise<void> {
-  const up = cluster.running()[0];
-  if (!up) return;
-  const list = await memberList(up);
+  const list = await eventually(async () => {
+    let last: unknown = new Error("no member is running");
+    for (const m of cluster.running()) {
+      try {
+        return await memberList(m);
+      } catch (err) {
+        last = err;
+      }
+    }
+    throw last;
+  });
   for (const x of list) {
     const m = cluster.members.find((y) => y.name === x.name || (x.peerURLs ?? []).includes(y.peerURL));
     if (m) {
