@@ -421,7 +421,6 @@ export class EtcdServer implements EtcdServerAPI {
     if (initial.memberByName(cfg.name) === undefined) {
       throw new Error(`couldn't find local name "${cfg.name}" in the initial cluster configuration`);
     }
-    if (initial.members.size > 1 && deps.peer === undefined) throw new Error("a cluster of several members needs the peer transport");
     const fetchFn = deps.peer?.fetch ?? ((input: string, init: RequestInit) => fetch(input, init));
     const joining = cfg.initialClusterState === "existing";
     if (joining) {
@@ -461,9 +460,9 @@ export class EtcdServer implements EtcdServerAPI {
     const cluster = new RaftCluster();
     cluster.clusterID = state.metadata.clusterID;
     const s = new EtcdServer(cfg, deps, cluster, state.metadata.nodeID, persistence, state);
-    if (cluster.members.size > 1 && deps.peer === undefined) throw new Error("a cluster of several members needs the peer transport");
     for (const m of cluster.memberList()) if (m.id !== s.id) s.transport?.addPeer(m.id, m.peerURLs);
-    s.startVoters = cluster.memberList().filter((m) => !m.isLearner).length;
+    s.startVoters =
+      cluster.members.size > 0 ? cluster.memberList().filter((m) => !m.isLearner).length : votersInWAL(state.snapshot, state.entries);
     s.logger.info(
       `restarting etcd member ${idString(s.id)} in cluster ${idString(cluster.clusterID)} at commit index ${state.hardState.commit}` +
         ` (snapshot ${state.snapshot?.metadata.index ?? 0}, backend applied index ${s.cindex.consistentIndex()}, ${state.entries.length} WAL entries)`,
@@ -1515,6 +1514,22 @@ export class EtcdServer implements EtcdServerAPI {
     this.logger.info(`stopped etcd member ${idString(this.id)}`);
     this.doneResolve();
   }
+}
+
+/**
+ * The voters raft will have once the WAL is replayed (the snapshot's configuration, then every
+ * configuration change after it): what a restart goes by when the backend lost the membership in
+ * a crash before its first flush.
+ */
+function votersInWAL(snap: Snapshot | undefined, ents: readonly Entry[]): number {
+  const voters = new Set<bigint>(snap?.metadata.confState.voters ?? []);
+  for (const e of ents) {
+    if (e.type !== EntryType.EntryConfChange) continue;
+    const cc = decodeConfChange(e.data);
+    if (cc.type === ConfChangeType.ConfChangeAddNode) voters.add(cc.nodeId);
+    else if (cc.type === ConfChangeType.ConfChangeRemoveNode || cc.type === ConfChangeType.ConfChangeAddLearnerNode) voters.delete(cc.nodeId);
+  }
+  return voters.size;
 }
 
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
