@@ -7,7 +7,7 @@
 import { serve, upgradeWebSocket as nodeUpgradeWebSocket, type ServerType } from "@hono/node-server";
 import type { AddressInfo } from "node:net";
 import { WebSocketServer } from "ws";
-import { bindAddress } from "../../src/etcdmain/urls.js";
+import { bindAddress } from "../../src/pkg/urls.js";
 
 /** Hono's UpgradeWebSocket for Node: pass it to the app factories that take one. */
 export const upgradeWebSocket = nodeUpgradeWebSocket;

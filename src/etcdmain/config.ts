@@ -43,7 +43,7 @@ import {
   splitHostPort,
   uniqueURLs,
   urlsMapString,
-} from "./urls.js";
+} from "../pkg/urls.js";
 
 export type LogLevel = "debug" | "info" | "warn" | "error" | "fatal";
 

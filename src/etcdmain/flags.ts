@@ -4,7 +4,7 @@
  * `--f` or `--f=v`, parsing stops at the first non-flag argument or `--`.
  */
 import { GoParseError, parseGoBool, parseGoDuration, parseGoInt } from "./duration.js";
-import { URLError, uniqueURLs } from "./urls.js";
+import { URLError, uniqueURLs } from "../pkg/urls.js";
 
 /** How a flag's text becomes its value (mirrors the Go flag.Value type etcd registers). */
 export type FlagKind =

@@ -6,7 +6,7 @@
  * ValidateClusterAndAssignIDs. Every call takes an injected Web-standard `fetch`, never follows
  * redirects (etcd's http.ErrUseLastResponse) and bounds each request with `timeoutMs`.
  */
-import { goQuote, type JValue, parseGoInt, unmarshalGoJSON } from "../api/v3rpc/go-json.js";
+import { goQuote, type JValue, parseGoInt, unmarshalGoJSON } from "../pkg/go-json.js";
 import { ErrLearnerNotReady, ErrTimeout } from "./errors.js";
 import type { RaftCluster } from "./membership/cluster.js";
 import { ErrIDNotFound, ErrMemberNotLearner } from "./membership/errors.js";

@@ -12,7 +12,7 @@ import {
 } from "../../src/etcdmain/config.js";
 import { formatGoDuration, parseGoDuration, parseGoInt } from "../../src/etcdmain/duration.js";
 import { parseArgs } from "../../src/etcdmain/flags.js";
-import { checkBindURLs, isIP, newURLs } from "../../src/etcdmain/urls.js";
+import { checkBindURLs, isIP, newURLs } from "../../src/pkg/urls.js";
 
 const version = { etcdVersion: "3.5.0", edgecdVersion: "0.1.0", gitSHA: "abc1234", runtime: "node v20", platform: "linux/x64" };
 

@@ -5,7 +5,7 @@
  */
 import type { Context } from "hono";
 import type { EtcdServerAPI } from "../../etcdserver/api.js";
-import { goJSONString } from "../v3rpc/go-json.js";
+import { goJSONString } from "../../pkg/go-json.js";
 
 export const PathHealth = "/health";
 

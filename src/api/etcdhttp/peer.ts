@@ -21,7 +21,7 @@ import type { Member } from "../../etcdserver/membership/member.js";
 import { LeaseInternalPrefix, LeasePrefix, newLeaseHandler } from "../../lease/leasehttp.js";
 import type { Logger } from "../../logger/zap.js";
 import { raftHandler } from "../../rafthttp/handler.js";
-import { goJSONString, type JValue, parseGoInt, unmarshalGoJSON } from "../v3rpc/go-json.js";
+import { goJSONString, type JValue, parseGoInt, unmarshalGoJSON } from "../../pkg/go-json.js";
 import { methodNotAllowed } from "./health.js";
 import { PathVersion, serveVersion } from "./version.js";
 

@@ -1,7 +1,7 @@
 /** etcd's `/version` (server/etcdserver/api/etcdhttp/version.go): GET only, `{"etcdserver":…,"etcdcluster":…}`. */
 import type { Context } from "hono";
 import type { EtcdServerAPI } from "../../etcdserver/api.js";
-import { goJSONString } from "../v3rpc/go-json.js";
+import { goJSONString } from "../../pkg/go-json.js";
 import { methodNotAllowed } from "./health.js";
 
 export const PathVersion = "/version";

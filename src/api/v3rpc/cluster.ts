@@ -8,7 +8,7 @@
 import type { EtcdServerAPI } from "../../etcdserver/api.js";
 import type { MemberAddRequest } from "../etcdserverpb/rpc.js";
 // etcd's types.NewURLs (client/pkg/types); pure string code that lives with the flag parsing.
-import { newURLs } from "../../etcdmain/urls.js";
+import { newURLs } from "../../pkg/urls.js";
 import {
   MemberAddRequestJSON,
   MemberAddResponseJSON,

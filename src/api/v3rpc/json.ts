@@ -33,7 +33,7 @@ import {
   typeError,
   unmarshalGoJSON,
   type JValue,
-} from "./go-json.js";
+} from "../../pkg/go-json.js";
 import { Code, EtcdError } from "./rpctypes.js";
 
 // ---------------------------------------------------------------------------------------------

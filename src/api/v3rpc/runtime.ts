@@ -7,7 +7,7 @@
 import type { Context } from "hono";
 import type { UpgradeWebSocket } from "hono/ws";
 import type { EtcdServerAPI } from "../../etcdserver/api.js";
-import { GoJSONError, parseGoJSON } from "./go-json.js";
+import { GoJSONError, parseGoJSON } from "../../pkg/go-json.js";
 import { encodeErrorBody, encodeStreamError, encodeStreamResult, invalidArgument, type Codec } from "./json.js";
 import { Code, ErrGRPCNotSupportedForLearner, ErrGRPCRequestTooLarge, EtcdError, httpStatusFromCode, toGRPCError } from "./rpctypes.js";
 

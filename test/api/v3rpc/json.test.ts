@@ -12,7 +12,7 @@ import {
   CompareTarget,
   SortOrder,
 } from "../../../src/api/etcdserverpb/rpc.js";
-import { decodeGoBase64, encodeBase64, goJSONString, parseGoJSON, quoteChar } from "../../../src/api/v3rpc/go-json.js";
+import { decodeGoBase64, encodeBase64, goJSONString, parseGoJSON, quoteChar } from "../../../src/pkg/go-json.js";
 import {
   AlarmResponseJSON,
   CompareSpec,
