@@ -23,6 +23,8 @@ export interface ServerHandle {
   stop(): Promise<void>;
   /** Resolves once the server has stopped, also by itself (removed from the cluster). */
   done?: Promise<void>;
+  /** Resolves once the member has published itself through raft (etcd's ReadyNotify). */
+  ready?: Promise<void>;
 }
 
 /** The server and app factories the member wires together. */
@@ -129,13 +131,18 @@ export async function startMember(
     } else {
       lg.warn("peer listeners not started: the peer handler is not built yet", { "listen-peer-urls": cfg.listen.listenPeerUrls });
     }
-    const clientApp = w.newClientApp(server, {
+    const app = w.newClientApp(server, {
       upgradeWebSocket,
       logger: lg,
       cors: cfg.listen.cors,
       hostWhitelist: cfg.listen.hostWhitelist,
       enableGrpcGateway: cfg.listen.enableGrpcGateway,
     });
+    // etcd binds the client listeners at once but serves them only once the member has published
+    // itself through raft (serveCtx.serve waits on ReadyNotify): requests wait until then.
+    const ready = server.ready;
+    const clientApp: FetchApp =
+      ready === undefined ? app : { fetch: (req, env) => ready.then(() => app.fetch(req, env)) };
     for (const u of cfg.listen.listenClientUrls) {
       clientListeners.push(await serveURL(clientApp, u));
       lg.info("serving client traffic insecurely; this is strongly discouraged!", { address: u });

@@ -173,6 +173,8 @@ export interface ServerDeps {
   peer?: PeerDeps;
 }
 
+/** How long publishing waits before trying again after a failure (ms). */
+const publishRetryInterval = 500;
 /** etcd's applyTimeout: how long a membership change waits for apply to catch up with commit (ms). */
 const applyTimeout = 1_000;
 /** etcd's timeout for asking the running members who is in the cluster when joining (ms). */
@@ -1470,6 +1472,7 @@ export class EtcdServer implements EtcdServerAPI {
       clusterMemberAttrSet: { memberID: this.id, memberAttributes: { name: this.cfg.name, clientUrls: [...this.cfg.clientURLs] } },
     });
     while (!this.stopped) {
+      let failure: Error;
       try {
         const res = await this.raftRequest(req);
         if (!res.err) {
@@ -1477,10 +1480,14 @@ export class EtcdServer implements EtcdServerAPI {
           this.readyResolve();
           return;
         }
+        failure = res.err;
       } catch (err) {
         if (this.stopped) return;
-        this.logger.warn(`failed to publish local member to cluster through raft: ${(err as Error).message}`);
+        failure = err as Error;
       }
+      this.logger.warn(`failed to publish local member to cluster through raft: ${failure.message}`);
+      // A dropped proposal fails at once: try again after a pause, not in a tight loop.
+      await new Promise<void>((resolve) => this.clock.setTimer(publishRetryInterval, resolve));
     }
   }
 
