@@ -123,7 +123,7 @@ export async function startMember(opts: StartOptions = {}): Promise<Member> {
     for (;;) {
       if (proc.exitCode !== null) throw new Error(`edgecd exited with ${proc.exitCode}:\n${err}`);
       try {
-        const r = await fetch(`${clientURL}/health`);
+        const r = await fetch(`${clientURL}/health`, { signal: AbortSignal.timeout(2000) });
         if (r.status === 200) break;
       } catch {
         // not listening yet
