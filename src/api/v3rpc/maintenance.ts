@@ -30,7 +30,8 @@ export function maintenanceRoutes(server: EtcdServerAPI): Route[] {
   return [
     {
       path: "/maintenance/status",
-      serve: (c) => serveUnary(server, c, { req: StatusRequestJSON, resp: StatusResponseJSON, call: () => server.status() }),
+      serve: (c) =>
+        serveUnary(server, c, { req: StatusRequestJSON, resp: StatusResponseJSON, learner: () => true, call: () => server.status() }),
     },
     {
       path: "/maintenance/hash",
