@@ -7,6 +7,7 @@
 import type { Context } from "hono";
 import type { UpgradeWebSocket } from "hono/ws";
 import type { EtcdServerAPI } from "../../etcdserver/api.js";
+import { readAllLimited } from "../../pkg/body.js";
 import { GoJSONError, parseGoJSON } from "../../pkg/go-json.js";
 import { encodeErrorBody, encodeStreamError, encodeStreamResult, invalidArgument, type Codec } from "./json.js";
 import { Code, ErrGRPCNotSupportedForLearner, ErrGRPCRequestTooLarge, EtcdError, httpStatusFromCode, toGRPCError } from "./rpctypes.js";
@@ -100,26 +101,8 @@ export async function readBody(req: Request, limit: number): Promise<string> {
     if (buf.length > limit) throw ErrGRPCRequestTooLarge;
     return new TextDecoder().decode(buf);
   }
-  if (req.body === null) return "";
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > limit) {
-      await reader.cancel().catch(() => {});
-      throw ErrGRPCRequestTooLarge;
-    }
-    chunks.push(value);
-  }
-  const all = new Uint8Array(total);
-  let off = 0;
-  for (const c of chunks) {
-    all.set(c, off);
-    off += c.length;
-  }
+  const all = await readAllLimited(req.body, limit);
+  if (all === undefined) throw ErrGRPCRequestTooLarge;
   return new TextDecoder().decode(all);
 }
 

@@ -10,40 +10,17 @@
  * omitempty). The id is a uint64 written and read as a JSON number, textually: ids above 2^53 stay
  * exact.
  */
+import { goJSONString } from "../../pkg/go-json.js";
 import type { Member } from "./member.js";
 
 const utf8 = new TextEncoder();
 
-/** Go's encoding/json string escaping (HTML-safe: <, >, & and U+2028/9 as \u escapes). */
-function goString(s: string): string {
-  let out = '"';
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 0x22) out += '\\"';
-    else if (c === 0x5c) out += "\\\\";
-    else if (c === 0x0a) out += "\\n";
-    else if (c === 0x0d) out += "\\r";
-    else if (c === 0x09) out += "\\t";
-    else if (c < 0x20 || c === 0x3c || c === 0x3e || c === 0x26 || c === 0x2028 || c === 0x2029) {
-      out += "\\u" + c.toString(16).padStart(4, "0");
-    } else if (c >= 0xd800 && c <= 0xdbff) {
-      const d = s.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        out += s[i]! + s[i + 1]!;
-        i++;
-      } else out += "\ufffd";
-    } else if (c >= 0xdc00 && c <= 0xdfff) out += "\ufffd";
-    else out += s[i]!;
-  }
-  return out + '"';
-}
-
-const stringList = (l: readonly string[]): string => `[${l.map(goString).join(",")}]`;
+const stringList = (l: readonly string[]): string => `[${l.map(goJSONString).join(",")}]`;
 
 function memberFields(m: Member): string {
   let s = `"id":${m.id.toString()},"peerURLs":${m.peerURLs.length === 0 ? "null" : stringList(m.peerURLs)}`;
   if (m.isLearner) s += `,"isLearner":true`;
-  if (m.name !== "") s += `,"name":${goString(m.name)}`;
+  if (m.name !== "") s += `,"name":${goJSONString(m.name)}`;
   if (m.clientURLs.length > 0) s += `,"clientURLs":${stringList(m.clientURLs)}`;
   return s;
 }
