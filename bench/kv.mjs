@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { flagOf, freePort, gatewayClient } from "./lib.mjs";
+import { drive, flagOf, freePort, gatewayClient } from "./lib.mjs";
 import { benchCluster } from "./cluster.mjs";
 
 const args = process.argv.slice(2);
@@ -59,37 +59,9 @@ async function startMember() {
   };
 }
 
-function percentile(sorted, p) {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
-async function drive(name, clients, op) {
-  const lat = [];
-  let n = 0;
-  const end = performance.now() + seconds * 1000;
-  const start = performance.now();
-  await Promise.all(
-    Array.from({ length: clients }, async (_, c) => {
-      while (performance.now() < end) {
-        const t = performance.now();
-        await op(c, n++);
-        lat.push(performance.now() - t);
-      }
-    }),
-  );
-  const elapsed = (performance.now() - start) / 1000;
-  lat.sort((a, b) => a - b);
-  const line = {
-    target: useEtcd ? "etcd" : "edgecd",
-    scenario: name,
-    clients,
-    ops: lat.length,
-    seconds: Number(elapsed.toFixed(2)),
-    opsPerSec: Math.round(lat.length / elapsed),
-    p50Ms: Number(percentile(lat, 50).toFixed(3)),
-    p99Ms: Number(percentile(lat, 99).toFixed(3)),
-  };
+/** Runs one scenario against the member and prints its result line. */
+async function run(name, clients, op) {
+  const line = await drive({ target: useEtcd ? "etcd" : "edgecd", scenario: name }, seconds, clients, op);
   console.log(JSON.stringify(line));
 }
 
@@ -114,7 +86,7 @@ if (!clusterOnly) {
     for (const [name, clients, mk] of scenarios) {
       if (only && !name.startsWith(only)) continue;
       if (onlyClients && Number(onlyClients) !== clients) continue;
-      await drive(name, clients, mk(m));
+      await run(name, clients, mk(m));
     }
   } finally {
     await m.stop();
