@@ -98,6 +98,7 @@ import {
 } from "../raft/index.js";
 import { Transport } from "../rafthttp/transport.js";
 import { RemovedMemberError, type FetchFn, type PeerDialer } from "../rafthttp/types.js";
+import { coalesceAppends } from "./coalesce-appends.js";
 import { discardLogger, type Logger } from "../raft/logger.js";
 import type { Backend } from "../storage/backend.js";
 import { withPreCommitHook } from "../storage/hooks.js";
@@ -601,7 +602,7 @@ export class EtcdServer implements EtcdServerAPI {
       if (m.type === MessageType.MsgSnap) snaps.push(m);
       else out.push(m);
     }
-    return out;
+    return coalesceAppends(out);
   }
 
   /**
