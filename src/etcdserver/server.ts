@@ -763,7 +763,7 @@ export class EtcdServer implements EtcdServerAPI {
     const p = res.peer;
     if (p?.op === "add") this.transport?.addPeer(p.id, p.urls);
     else if (p?.op === "update") this.transport?.updatePeer(p.id, p.urls);
-    else if (p?.op === "remove") this.transport?.removePeer(p.id);
+    else if (p?.op === "remove" && this.transport?.get(p.id) !== undefined) this.transport.removePeer(p.id);
     if (res.err === undefined) this.logger.info(`applied configuration change ${ConfChangeType[cc.type]} ${idString(cc.nodeId)}`);
     this.w.trigger(cc.id, { resp: res.members, err: res.err } as ApplyResult);
     if (res.removedSelf) {
