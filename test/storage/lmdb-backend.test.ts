@@ -159,6 +159,25 @@ describe("LmdbBackend on disk", () => {
     await be.close();
   });
 
+  test("a snapshot stream given up before its first chunk releases its view (the old generation goes after a defrag)", async () => {
+    const path = join(tempDir(), "db");
+    const be = openLmdbBackend(path, { batchInterval: 0 });
+    await commit(be, (tx) => {
+      tx.createBucket(KeyBucket);
+      tx.put(KeyBucket, b("k"), b("v"));
+    });
+    const gens = () => readdirSync(path).sort();
+    // A sender that fails before reading anything returns the stream unread.
+    await be.snapshot()[Symbol.asyncIterator]().return?.();
+    // One read to the end and one given up midway release theirs too.
+    for await (const _ of be.snapshot()) void _;
+    for await (const _ of be.snapshot()) break;
+    await be.defrag();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(gens()).toEqual(["gen-00000002"]);
+    await be.close();
+  });
+
   test("defrag rewrites the file: same contents, smaller file after many deletes; a reader across it keeps its view", async () => {
     const path = join(tempDir(), "db");
     const be = openLmdbBackend(path, { batchInterval: 0 });

@@ -273,14 +273,35 @@ export class LmdbBackend implements Backend {
     const v = this.view(); // captured now: later commits do not reach the stream
     const names = this.bucketNames(v);
     const buckets = names.map((name) => ({ name, entries: { [Symbol.iterator]: () => this.entries(v, name) } }));
-    const self = this;
-    return (async function* () {
-      try {
-        yield* encodeBackendSnapshot(buckets);
-      } finally {
-        self.endView(v);
-      }
-    })();
+    // The view ends when the stream ends, fails or is given up (return()), also before its first
+    // chunk: a generator's `finally` would not run for a stream returned unread.
+    let ended = false;
+    const end = (): void => {
+      if (ended) return;
+      ended = true;
+      this.endView(v);
+    };
+    const chunks = encodeBackendSnapshot(buckets)[Symbol.asyncIterator]();
+    const it: AsyncIterableIterator<Uint8Array> = {
+      [Symbol.asyncIterator]: () => it,
+      async next() {
+        if (ended) return { done: true, value: undefined };
+        try {
+          const r = await chunks.next();
+          if (r.done) end();
+          return r;
+        } catch (e) {
+          end();
+          throw e;
+        }
+      },
+      async return(value?: unknown) {
+        end();
+        await chunks.return?.(undefined);
+        return { done: true, value };
+      },
+    };
+    return it;
   }
 
   async restore(stream: AsyncIterable<Uint8Array>): Promise<void> {
