@@ -110,8 +110,10 @@ export class SnapshotSender {
       );
     } catch (e) {
       err = e instanceof Error ? e : new Error(errorText(e));
-      if (!bodyDone) await source.return?.().catch(() => {});
     } finally {
+      // A peer that answered (or failed) before taking the whole body: the backend's stream is
+      // given up, so it lets go of its snapshot.
+      if (!bodyDone) await source.return?.().catch(() => {});
       cancelRead();
       this.abort.signal.removeEventListener("abort", onStop);
       ctx.metrics.snapshotSendInflights.add({ To: to }, -1);
