@@ -5,31 +5,41 @@
  * at its acknowledged revision, exactly once.
  */
 import { expect, it } from "vitest";
-import { b64, clusterHooks, fastRaft, kill9, leader, prefixEnd, restart, startCluster, type ClusterMember } from "./cluster-harness.js";
+import { b64, clusterHooks, fastRaft, isEtcd, kill9, leader, prefixEnd, restart, startCluster, type ClusterMember } from "./cluster-harness.js";
 import { startLoad, verify } from "./cluster-load.js";
 import { openStream } from "./client.js";
 
-/** A watch on every `w/` key from revision 1; `revs()` is every event's revision as received. */
+/**
+ * A watch on every `w/` key from revision 1; `revs` is every event's revision as received. A stream
+ * the member ends (etcd cancels watches while its member has no leader) is opened again from the
+ * revision after the last one seen, as a client does, so holes and repeats still show.
+ */
 function watchAll(m: ClusterMember): { revs: number[]; stop(): Promise<void> } {
-  const s = openStream(m.clientURL, "/v3/watch");
-  s.write(JSON.stringify({ create_request: { key: b64("w/"), range_end: b64(prefixEnd("w/")), start_revision: "1" } }));
   const revs: number[] = [];
   let open = true;
+  let abort = (): void => {};
   const reading = (async () => {
-    const lines = await s.lines;
     while (open) {
-      const line = await lines.next(500).catch(() => undefined);
-      if (line === undefined) continue;
-      const events = (JSON.parse(line) as { result?: { events?: { kv: { mod_revision: string } }[] } }).result?.events ?? [];
-      for (const e of events) revs.push(Number(e.kv.mod_revision));
+      const s = openStream(m.clientURL, "/v3/watch");
+      abort = s.abort;
+      const start = (revs.at(-1) ?? 0) + 1;
+      s.write(JSON.stringify({ create_request: { key: b64("w/"), range_end: b64(prefixEnd("w/")), start_revision: String(start) } }));
+      const lines = await s.lines;
+      while (open && !lines.done) {
+        const line = await lines.next(500).catch(() => undefined);
+        if (line === undefined) continue;
+        const events = (JSON.parse(line) as { result?: { events?: { kv: { mod_revision: string } }[] } }).result?.events ?? [];
+        for (const e of events) revs.push(Number(e.kv.mod_revision));
+      }
+      s.abort();
     }
   })();
   return {
     revs,
     async stop() {
       open = false;
-      await reading;
-      s.abort();
+      abort();
+      await reading.catch(() => {});
     },
   };
 }
@@ -42,8 +52,9 @@ it("a killed leader is replaced, no acknowledged write is lost or duplicated, an
   await load.until("writes before the kill", () => load.acks.length >= 300);
   const old = await leader(c);
   // A watcher on a member that survives: it must see every revision once, in order, across the
-  // failover (no gap, no duplicate).
-  const watched = watchAll(c.members.find((m) => m !== old)!);
+  // failover (no gap, no duplicate). (etcd 3.4's gateway does not stream a watch whose request body
+  // stays open, as this one does, so the check runs on edgecd only.)
+  const watched = isEtcd ? undefined : watchAll(c.members.find((m) => m !== old)!);
   await kill9(old);
   load.mark();
   const rest = c.members.filter((m) => m !== old);
@@ -55,11 +66,15 @@ it("a killed leader is replaced, no acknowledged write is lost or duplicated, an
   await load.until("writes after the restart", () => load.acks.filter((a) => a.afterFault).length >= 600);
   await load.stop();
   await verify(c, load.acks, rest);
-  const last = Math.max(...load.acks.map((a) => a.rev));
-  await load.until("the watcher to reach the last acknowledged write", () => (watched.revs.at(-1) ?? 0) >= last, 30_000);
-  await watched.stop();
-  // Every put is on a w/ key, so the watched revisions are 2, 3, 4, … without a hole.
-  expect(watched.revs.slice(0, last - 1)).toEqual(Array.from({ length: last - 1 }, (_, i) => i + 2));
+  if (watched !== undefined) {
+    const last = Math.max(...load.acks.map((a) => a.rev));
+    await load.until(`the watcher to reach the last acknowledged write ${last}`, () => (watched.revs.at(-1) ?? 0) >= last, 30_000).catch((err: Error) => {
+      throw new Error(`${err.message} (it saw ${watched.revs.length} events, up to ${watched.revs.at(-1)})`);
+    });
+    await watched.stop();
+    // Every put is on a w/ key, so the watched revisions are 2, 3, 4, … without a hole.
+    expect(watched.revs.slice(0, last - 1)).toEqual(Array.from({ length: last - 1 }, (_, i) => i + 2));
+  }
   console.log(`failover: ${load.acks.length} acknowledged puts (${load.acks.filter((a) => a.afterFault).length} after the kill), ${load.failures} failed`);
   await c.destroy();
 });
