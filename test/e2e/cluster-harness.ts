@@ -255,7 +255,9 @@ async function learnIds(cluster: Cluster): Promise<void> {
     let last: unknown = new Error("no member is running");
     for (const m of cluster.running()) {
       try {
-        return await memberList(m);
+        // Short: a member that has not published itself through raft holds client requests (as
+        // etcd does), and one that never will (another cluster token) would hold this one forever.
+        return await memberList(m, 2_000);
       } catch (err) {
         last = err;
       }
@@ -305,8 +307,8 @@ export interface ListedMember {
   isLearner?: boolean;
 }
 
-export async function memberList(m: ClusterMember): Promise<ListedMember[]> {
-  return ((await ok(m, "/v3/cluster/member/list", {})) as { members: ListedMember[] }).members;
+export async function memberList(m: ClusterMember, timeoutMs?: number): Promise<ListedMember[]> {
+  return ((await ok(m, "/v3/cluster/member/list", {}, timeoutMs)) as { members: ListedMember[] }).members;
 }
 
 export interface Status {
