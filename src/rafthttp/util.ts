@@ -2,7 +2,10 @@
  * rafthttp's paths, headers, constants and the small helpers every sender shares (etcd's http.go
  * constants, util.go and peer.go's timeouts).
  */
+import { idString, parseID } from "../pkg/types-id.js";
 import { MessageType, type Message } from "../raft/index.js";
+
+export { idString, parseID };
 
 export const RaftPrefix = "/raft";
 export const ProbingPrefix = "/raft/probing";
@@ -50,16 +53,6 @@ export const ErrIncompatibleVersion = new Error("incompatible version");
 export const ErrStopped = new Error("stopped");
 export const ErrMemberNotFound = new Error("member not found");
 
-/** A member or cluster id as etcd's types.ID prints it (hex, no padding). */
-export function idString(id: bigint): string {
-  return id.toString(16);
-}
-
-/** etcd's types.IDFromString: hex, at most 64 bits; undefined when malformed. */
-export function parseID(s: string): bigint | undefined {
-  if (!/^[0-9a-fA-F]{1,16}$/.test(s)) return undefined;
-  return BigInt(`0x${s}`);
-}
 
 export function messageTypeName(t: MessageType): string {
   return MessageType[t] ?? String(t);

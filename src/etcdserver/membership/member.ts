@@ -45,7 +45,4 @@ export function isStarted(m: Member): boolean {
   return m.name.length !== 0;
 }
 
-/** etcd's types.ID String(): lower-case hex without leading zeros. */
-export function idString(id: bigint): string {
-  return id.toString(16);
-}
+export { idString } from "../../pkg/types-id.js";
