@@ -232,6 +232,12 @@ export class EtcdServer implements EtcdServerAPI {
    * raft hands the snapshot to the Ready loop, which restores the backend from it.
    */
   private readonly receivedDBs = new Map<number, Uint8Array[]>();
+  /**
+   * Set while a received snapshot replaces the backend. The new backend becomes visible before MVCC's
+   * index is rebuilt from it, so reads wait until both are done (etcd holds the store's locks for the
+   * whole restore).
+   */
+  private restoring: Promise<void> | undefined;
   /** Voters at start: a single voter campaigns at once. */
   private startVoters = 0;
   private cancelPurge: (() => void) | undefined;
@@ -507,7 +513,7 @@ export class EtcdServer implements EtcdServerAPI {
       this.cancelLeaseLoop = this.clock.setTimer(leaseLoopInterval, leaseLoop);
     };
     this.cancelLeaseLoop = this.clock.setTimer(leaseLoopInterval, leaseLoop);
-    this.kv.start((ms, fn) => this.clock.setTimer(ms, fn));
+    this.startWatchLoops();
     const purge = (): void => {
       if (this.stopped) return;
       this.persistence.purge().catch((err: Error) => this.logger.warn(`failed to purge old WAL and snapshot files: ${err.message}`));
@@ -654,6 +660,31 @@ export class EtcdServer implements EtcdServerAPI {
     if (chunks === undefined) throw new Error(`etcdserver: no database received for the raft snapshot at index ${index}`);
     for (const k of [...this.receivedDBs.keys()]) if (k <= index) this.receivedDBs.delete(k);
     this.logger.info(`applying snapshot at index ${index}`);
+    let done = (): void => {};
+    this.restoring = new Promise((resolve) => (done = resolve));
+    // The watch loops read the backend too; they start again over the rebuilt store.
+    this.kv.stop();
+    try {
+      await this.installSnapshot(snap, chunks);
+    } finally {
+      this.restoring = undefined;
+      done();
+      if (!this.stopped) this.startWatchLoops();
+    }
+  }
+
+  /** The watchable store's sync and victim loops, on the server's clock. */
+  private startWatchLoops(): void {
+    this.kv.start((ms, fn) => this.clock.setTimer(ms, fn));
+  }
+
+  /** Waits while a snapshot is being installed; resolves at once otherwise. */
+  private async restored(): Promise<void> {
+    while (this.restoring !== undefined) await this.restoring;
+  }
+
+  private async installSnapshot(snap: Snapshot, chunks: Uint8Array[]): Promise<void> {
+    const index = snap.metadata.index;
     await this.kv.commit();
     await this.be.restore(
       (async function* () {
@@ -1021,6 +1052,7 @@ export class EtcdServer implements EtcdServerAPI {
   async range(r: RangeRequest): Promise<RangeResponse> {
     this.assertRunning();
     if (!r.serializable) await this.linearizableReadNotify();
+    await this.restored();
     const resp = applyRange(this.kv, r);
     if (resp instanceof MvccError) throw resp;
     return this.fillHeader(resp);
@@ -1040,6 +1072,7 @@ export class EtcdServer implements EtcdServerAPI {
     if (isTxnReadonly(r)) {
       // etcd serves read-only txns locally, after a ReadIndex unless every range is serializable.
       if (!isTxnSerializable(r)) await this.linearizableReadNotify();
+      await this.restored();
       const resp = applyTxn(this.kv, this.lessor, r);
       if (resp instanceof Error) throw resp;
       return this.fillHeader(resp);
@@ -1341,6 +1374,7 @@ export class EtcdServer implements EtcdServerAPI {
 
   async hash(): Promise<HashResponse> {
     this.assertRunning();
+    await this.restored();
     const h = this.kv.hash();
     const resp = newHashResponse({ hash: h.hash });
     resp.header.revision = h.revision;
@@ -1349,6 +1383,7 @@ export class EtcdServer implements EtcdServerAPI {
 
   async hashKV(r: HashKVRequest): Promise<HashKVResponse> {
     this.assertRunning();
+    await this.restored();
     const h = this.kv.hashByRev(r.revision);
     if (h instanceof MvccError) throw h;
     const resp = newHashKVResponse({ hash: h.hash.hash, compactRevision: h.hash.compactRevision, hashRevision: h.hash.revision });
@@ -1368,6 +1403,7 @@ export class EtcdServer implements EtcdServerAPI {
 
   async *snapshot(): AsyncIterable<{ remainingBytes: number; blob: Uint8Array }> {
     this.assertRunning();
+    await this.restored();
     const chunks: Uint8Array[] = [];
     let total = 0;
     for await (const c of this.be.snapshot()) {

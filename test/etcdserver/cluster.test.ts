@@ -14,6 +14,7 @@ import {
 import { defaultServerConfig, type ServerConfig } from "../../src/etcdserver/config.js";
 import { startEtcdServer, type EtcdServer } from "../../src/etcdserver/server.js";
 import { systemClock } from "../../src/platform.js";
+import { MemoryBackend } from "../../src/storage/memory-backend.js";
 import { serveURL, upgradeWebSocket, type Listener } from "../../adapters/node/serve.js";
 import { nodePeerDialer } from "../../adapters/node/peer-dialer.js";
 import { freePort } from "../e2e/harness.js";
@@ -40,6 +41,7 @@ async function startNode(
   url: string,
   initialCluster: Map<string, string[]>,
   over: Partial<ServerConfig> = {},
+  backend?: MemoryBackend,
 ): Promise<Node> {
   const cfg: ServerConfig = {
     ...defaultServerConfig(name),
@@ -60,7 +62,7 @@ async function startNode(
         error: (m: string) => console.log(`[${name}] ERROR ${m}`),
       }
     : undefined;
-  const s = await startEtcdServer(cfg, { clock: systemClock, peer: { dialer: nodePeerDialer }, logger });
+  const s = await startEtcdServer(cfg, { clock: systemClock, peer: { dialer: nodePeerDialer }, logger, backend });
   const listener = await serveURL(newPeerApp(s, { upgradeWebSocket }), url);
   let stopped = false;
   const n: Node = {
@@ -177,4 +179,33 @@ describe("a cluster of EtcdServers over real sockets", () => {
     const list = await rest[0]!.s.memberList();
     expect(list.members.map((m) => m.ID).sort()).toEqual(rest.map((n) => n.s.id).sort());
   }, 90_000);
+
+  it("a member installing a received snapshot answers reads only from the rebuilt store", async () => {
+    const nodes = await startCluster(3, { snapshotCount: 50, snapshotCatchUpEntries: 10 });
+    for (let i = 0; i < 200; i++) await nodes[i % 3]!.s.put(newPutRequest({ key: b(`key${i}`), value: b(`value${i}`) }));
+    const url = `http://127.0.0.1:${await freePort()}`;
+    const added = await retryWhile("unhealthy cluster", () => nodes[0]!.s.memberAdd({ peerURLs: [url], isLearner: true }));
+    const ic = new Map<string, string[]>(nodes.map((n) => [n.name, [n.url]]));
+    ic.set("m3", [url]);
+    // The learner's backend swaps in the received data, then lingers (as LMDB does releasing the old
+    // generation) until the test has read from the learner.
+    let swapped = (): void => {};
+    const whenSwapped = new Promise<void>((r) => (swapped = r));
+    let finish = (): void => {};
+    const finished = new Promise<void>((r) => (finish = r));
+    const backend = new (class extends MemoryBackend {
+      override async restore(stream: AsyncIterable<Uint8Array>): Promise<void> {
+        await super.restore(stream);
+        swapped();
+        await finished;
+      }
+    })();
+    const learner = await startNode("m3", url, ic, { initialClusterState: "existing", snapshotCount: 50, snapshotCatchUpEntries: 10 }, backend);
+    expect(learner.s.id).toBe(added.member!.ID);
+    await whenSwapped;
+    const read = get(learner, "key199", true);
+    await sleep(50);
+    finish();
+    expect(await read).toBe("value199");
+  }, 60_000);
 });
