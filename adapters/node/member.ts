@@ -3,18 +3,16 @@
  * app (src/api/etcdhttp `newClientApp`) on every --listen-client-urls, the peer app on every
  * --listen-peer-urls. Stopping closes the listeners first (no new requests), then the server.
  */
-import type { DiskLayout } from "../../src/etcdserver/storage.js";
-import type { Backend } from "../../src/storage/backend.js";
 import { openNodeStorage } from "./data-dir.js";
 import type { EtcdConfig, ListenConfig } from "../../src/etcdmain/config.js";
 import type { ServerConfig } from "../../src/etcdserver/config.js";
 import type { Logger } from "../../src/logger/zap.js";
-import type { Clock } from "../../src/platform.js";
 import { type EtcdServer, startEtcdServer } from "../../src/etcdserver/server.js";
 import { newClientApp } from "../../src/api/etcdhttp/client.js";
 import { newPeerApp } from "../../src/api/etcdhttp/peer.js";
-import type { PeerDeps } from "../../src/etcdserver/server.js";
+import type { ServerDeps } from "../../src/etcdserver/server.js";
 import { nodeClock } from "./clock.js";
+import { nodeProcessStats } from "./process-stats.js";
 import { nodePeerDialer } from "./peer-dialer.js";
 import { type FetchApp, type Listener, serveURL, upgradeWebSocket } from "./serve.js";
 
@@ -31,7 +29,7 @@ export interface ServerHandle {
 export interface Wiring {
   startEtcdServer(
     cfg: ServerConfig,
-    deps: { clock: Clock; logger: Logger; backend?: Backend; disk?: DiskLayout; peer?: PeerDeps },
+    deps: ServerDeps,
   ): ServerHandle | Promise<ServerHandle>;
   newClientApp(
     server: ServerHandle,
@@ -111,6 +109,7 @@ export async function startMember(
       backend: storage?.backend,
       disk: storage?.disk,
       peer: { dialer: nodePeerDialer },
+      processStats: nodeProcessStats(),
     });
   } catch (e) {
     await storage?.backend.close().catch(() => {});

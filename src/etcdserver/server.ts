@@ -76,6 +76,7 @@ import { newWatchableStore, type WatchableStore } from "../mvcc/watchable-store.
 import type { Clock } from "../platform.js";
 import { Generator } from "../pkg/idutil.js";
 import { Registry } from "../pkg/metrics.js";
+import { registerProcessMetrics, type ProcessStats } from "../pkg/process-metrics.js";
 import {
   ConfChangeType,
   decodeConfChange,
@@ -172,6 +173,8 @@ export interface ServerDeps {
   disk?: DiskLayout;
   /** The peer transport's dialer and fetch; absent: a single member that talks to no one. */
   peer?: PeerDeps;
+  /** The runtime's figures for the process_* metrics; absent: /metrics has none. */
+  processStats?: ProcessStats;
 }
 
 /** How long publishing waits before trying again after a failure (ms). */
@@ -415,6 +418,7 @@ export class EtcdServer implements EtcdServerAPI {
     r.gaugeFunc("etcd_debugging_mvcc_watcher_total", "Total number of watchers.", () => this.kv.synced.size() + this.kv.unsynced.size() + this.kv.victimCount());
     r.gaugeFunc("etcd_debugging_mvcc_keys_total", "Total number of keys.", () => this.kv.kvindex.size());
     r.gaugeFunc("etcd_server_quota_backend_bytes", "Current backend storage quota size in bytes.", () => quotaBytes(cfg));
+    if (deps.processStats !== undefined) registerProcessMetrics(r, deps.processStats);
   }
 
   /**
@@ -1487,8 +1491,7 @@ export class EtcdServer implements EtcdServerAPI {
   }
 
   metrics(): string {
-    // The peer round-trip-time histogram is kept by the transport (the Registry has no histograms).
-    return this.metricsRegistry.text() + (this.transport?.metrics.histogramText() ?? "");
+    return this.metricsRegistry.text();
   }
 
   isLearner(): boolean {

@@ -1,105 +1,10 @@
 /**
  * rafthttp's metrics with etcd's names, help strings and labels (etcd's rafthttp/metrics.go).
  *
- * src/pkg/metrics.ts has counters and gauges with one fixed label set; these need a sample per
- * label value (`To`, `From`, `Local`/`Remote`), so the vectors are defined here and registered in
- * the shared Registry. The registry has no histogram kind, so the round-trip-time histogram keeps
- * its own exposition text ({@link HistogramVec.text}); {@link TransportMetrics.histogramText}
- * gives it to whoever serves /metrics.
+ * Each has a sample per label value (`To`, `From`, `Local`/`Remote`): vectors and a histogram from
+ * src/pkg/metrics.ts, registered in the server's Registry.
  */
-import type { Registry } from "../pkg/metrics.js";
-
-type Labels = Record<string, string>;
-
-function key(l: Labels): string {
-  return JSON.stringify(Object.keys(l).sort().map((k) => [k, l[k]]));
-}
-
-/** A counter or gauge with one sample per label set. */
-export class MetricVec {
-  private readonly values = new Map<string, { labels: Labels; value: number }>();
-
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    readonly type: "counter" | "gauge",
-  ) {}
-
-  add(labels: Labels, by = 1): void {
-    const k = key(labels);
-    const cur = this.values.get(k);
-    if (cur === undefined) this.values.set(k, { labels, value: by });
-    else cur.value += by;
-  }
-
-  get(labels: Labels): number {
-    return this.values.get(key(labels))?.value ?? 0;
-  }
-
-  samples(): [Labels | undefined, number][] {
-    return [...this.values.values()].map((s) => [s.labels, s.value]);
-  }
-}
-
-function escape(v: string): string {
-  return v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
-}
-
-function labelText(l: Labels): string {
-  const parts = Object.keys(l)
-    .sort()
-    .map((k) => `${k}="${escape(l[k]!)}"`);
-  return parts.length === 0 ? "" : `{${parts.join(",")}}`;
-}
-
-/** Prometheus' ExponentialBuckets(start, factor, count). */
-export function exponentialBuckets(start: number, factor: number, count: number): number[] {
-  const out: number[] = [];
-  for (let i = 0, b = start; i < count; i++, b *= factor) out.push(b);
-  return out;
-}
-
-/** A histogram with one series per label set; cumulative buckets as Prometheus prints them. */
-export class HistogramVec {
-  private readonly series = new Map<string, { labels: Labels; counts: number[]; sum: number; count: number }>();
-
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    readonly buckets: readonly number[],
-  ) {}
-
-  observe(labels: Labels, v: number): void {
-    const k = key(labels);
-    let s = this.series.get(k);
-    if (s === undefined) {
-      s = { labels, counts: this.buckets.map(() => 0), sum: 0, count: 0 };
-      this.series.set(k, s);
-    }
-    for (let i = 0; i < this.buckets.length; i++) if (v <= this.buckets[i]!) s.counts[i]!++;
-    s.sum += v;
-    s.count++;
-  }
-
-  /** Observations so far for `labels`. */
-  count(labels: Labels): number {
-    return this.series.get(key(labels))?.count ?? 0;
-  }
-
-  /** The text exposition (format 0.0.4) of this histogram. */
-  text(): string {
-    const out = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
-    for (const s of this.series.values()) {
-      this.buckets.forEach((b, i) => {
-        out.push(`${this.name}_bucket${labelText({ ...s.labels, le: String(b) })} ${s.counts[i]}`);
-      });
-      out.push(`${this.name}_bucket${labelText({ ...s.labels, le: "+Inf" })} ${s.count}`);
-      out.push(`${this.name}_sum${labelText(s.labels)} ${s.sum}`);
-      out.push(`${this.name}_count${labelText(s.labels)} ${s.count}`);
-    }
-    return out.join("\n") + "\n";
-  }
-}
+import { exponentialBuckets, HistogramVec, MetricVec, type Registry } from "../pkg/metrics.js";
 
 /** The transport's metrics; registered in `registry` when one is given. */
 export class TransportMetrics {
@@ -173,13 +78,9 @@ export class TransportMetrics {
       this.snapshotReceive,
       this.snapshotReceiveFailures,
       this.snapshotReceiveInflights,
+      this.rttSec,
     ]) {
       registry.register(m);
     }
-  }
-
-  /** The exposition text of the metrics the Registry cannot hold (the RTT histogram). */
-  histogramText(): string {
-    return this.rttSec.text();
   }
 }

@@ -355,5 +355,9 @@ describe("/health, /version, /metrics", () => {
     expect(text).toContain("etcd_server_is_leader 1\n");
     expect(text).toContain(`etcd_debugging_mvcc_current_revision ${r}\n`);
     expect(text).toContain(`etcd_server_id{server_id="${BigInt(ids.member).toString(16)}"} 1\n`);
+    // Values as client_golang prints them, and its process collector's metrics.
+    expect(text).toContain("etcd_server_quota_backend_bytes 2.147483648e+09\n");
+    expect(text).toMatch(/^process_resident_memory_bytes \d\.\d+e\+0\d$/m);
+    expect(text).toMatch(/^process_open_fds \d+$/m);
   });
 });
