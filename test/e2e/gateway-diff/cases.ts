@@ -227,6 +227,11 @@ function compactionCases(): Case[] {
     c("txn: a range at a compacted revision", post("/v3/kv/txn", { success: [{ request_range: { key: K("r/a"), revision: 5 } }] })),
     c("range: the latest after compaction", range({ key: K("k/c") })),
     c("compaction: negative revision", post("/v3/kv/compaction", { revision: -3 })),
+    c("compaction: an empty body (revision 0)", post("/v3/kv/compaction", "")),
+    c("txn: a compacted range before an ignore_value put of a missing key", post("/v3/kv/txn", { success: [{ request_range: { key: K("r/a"), revision: 5 } }, { request_put: { key: K("k/none"), ignore_value: true } }] })),
+    c("txn: a future range before an unknown-lease put", post("/v3/kv/txn", { success: [{ request_range: { key: K("r/a"), revision: 100000 } }, { request_put: { key: K("k/l"), lease: "4242" } }] })),
+    c("txn: an ignore_value put of a missing key before a compacted range", post("/v3/kv/txn", { success: [{ request_put: { key: K("k/none"), ignore_value: true } }, { request_range: { key: K("r/a"), revision: 5 } }] })),
+    c("txn: a compacted range and a bad put in the branch not taken", post("/v3/kv/txn", { compare: [{ key: K("k/c"), target: "VERSION", result: "GREATER", version: "0" }], success: [{ request_range: { key: K("r/a"), revision: 5 } }], failure: [{ request_put: { key: K("k/none"), ignore_value: true } }] })),
   ];
 }
 
@@ -263,6 +268,14 @@ function leaseCases(): Case[] {
     c("lease: /v3/kv/lease/revoke alias", post("/v3/kv/lease/revoke", { ID: "8001" })),
     c("lease: timetolive of a revoked lease", post("/v3/lease/timetolive", { ID: "8001" })),
     c("lease: leases after the revokes", post("/v3/lease/leases", {})),
+    c("lease: keepalive (one request, the body closed)", post("/v3/lease/keepalive", `{"ID":"{{lease:g2}}"}`)),
+    c("lease: keepalive of an explicit id", post("/v3/lease/keepalive", { ID: 7001 })),
+    c("lease: keepalive of a missing lease", post("/v3/lease/keepalive", { ID: 5 })),
+    c("lease: keepalive with an empty body", post("/v3/lease/keepalive", "")),
+    c("lease: /v3/kv/lease/keepalive is not a route", post("/v3/kv/lease/keepalive", { ID: 5 })),
+    c("lease: grant the largest id", post("/v3/lease/grant", { TTL: 100, ID: "9223372036854775807" })),
+    c("lease: grant an id over int64", post("/v3/lease/grant", { TTL: 100, ID: "9223372036854775808" })),
+    c("lease: revoke the largest id", post("/v3/lease/revoke", { ID: "9223372036854775807" })),
     c("lease: revoke the remaining ones", post("/v3/lease/revoke", `{"ID":"{{lease:g2}}"}`)),
     c("lease: revoke 7001", post("/v3/lease/revoke", { ID: 7001 })),
     c("lease: revoke 7002", post("/v3/lease/revoke", { ID: 7002 })),
@@ -274,6 +287,17 @@ function clusterCases(): Case[] {
     c("maintenance: status", post("/v3/maintenance/status", {})),
     c("maintenance: status, empty body", post("/v3/maintenance/status", "")),
     c("cluster: member list", post("/v3/cluster/member/list", {})),
+    c("cluster: member add without URLs", post("/v3/cluster/member/add", {})),
+    c("cluster: member add with a bad URL", post("/v3/cluster/member/add", { peerURLs: ["not a url"] })),
+    c("cluster: member remove of a missing member", post("/v3/cluster/member/remove", { ID: "1" })),
+    c("cluster: member remove without an ID", post("/v3/cluster/member/remove", {})),
+    c("cluster: member update of a missing member", post("/v3/cluster/member/update", { ID: "1", peerURLs: ["http://127.0.0.1:1"] })),
+    c("cluster: member promote of a missing member", post("/v3/cluster/member/promote", { ID: "1" })),
+    c("maintenance: defragment", post("/v3/maintenance/defragment", {})),
+    c("maintenance: alarm list", post("/v3/maintenance/alarm", { action: "GET" })),
+    c("maintenance: alarm deactivate of nothing", post("/v3/maintenance/alarm", { action: "DEACTIVATE", alarm: "NOSPACE" })),
+    c("maintenance: transfer leadership to nobody", post("/v3/maintenance/transfer-leadership", {})),
+    c("maintenance: transfer leadership to itself", post("/v3/maintenance/transfer-leadership", { targetID: "1" })),
   ];
 }
 
@@ -315,6 +339,22 @@ function badInputCases(): Case[] {
     c("bad: unknown fields are ignored", post(kv, `{"key":"${K("u/1")}","nonsense":true,"nested":{"a":[1,2]}}`)),
     c("bad: a capitalised field name (Key) is unknown", post(kv, `{"Key":"YQ==","value":"YQ=="}`)),
     c("bad: an empty key on range", post("/v3/kv/range", `{}`)),
+    c("bad: a UTF-8 byte order mark before the JSON", post("/v3/kv/range", `\uFEFF{"key":"YQ=="}`)),
+    c("bad: an int64 string with a space", post("/v3/kv/range", `{"key":"${K("r/a")}","limit":" 1"}`)),
+    c("bad: an int64 string with a fraction", post("/v3/kv/range", `{"key":"${K("r/a")}","limit":"1.0"}`)),
+    c("bad: an int64 string in hex", post("/v3/kv/range", `{"key":"${K("r/a")}","limit":"0x10"}`)),
+    c("bad: an int64 string with a plus sign", post("/v3/kv/range", `{"key":"${K("r/a")}","revision":"+3"}`)),
+    c("bad: an int64 string with a leading zero", post("/v3/kv/range", `{"key":"${K("r/a")}","revision":"03"}`)),
+    c("bad: -0 for an int64", post("/v3/kv/range", `{"key":"${K("r/a")}","limit":-0}`)),
+    c("bad: null for a bool, an int64 and an enum", post("/v3/kv/range", `{"key":"${K("r/a")}","keys_only":null,"limit":null,"sort_order":null}`)),
+    c("bad: an enum name in lower case", post("/v3/kv/range", `{"key":"${K("r/a")}","sort_order":"descend"}`)),
+    c("bad: an enum number as a string", post("/v3/kv/range", `{"key":"${K("r/a")}","sort_order":"1"}`)),
+    c("bad: a field name in upper case (KEYS_ONLY) is unknown", post("/v3/kv/range", `{"key":"${K("r/a")}","KEYS_ONLY":true}`)),
+    c("bad: camelCase keysOnly is known", post("/v3/kv/range", `{"key":"${K("r/a")}","keysOnly":true}`)),
+    c("bad: null for a repeated field", post("/v3/kv/txn", `{"success":null,"compare":null}`)),
+    c("bad: unknown fields inside a txn op", post("/v3/kv/txn", `{"success":[{"request_range":{"key":"${K("r/a")}","bogus":1},"bogus_op":{}}]}`)),
+    c("bad: two oneof members in one request op", post("/v3/kv/txn", `{"success":[{"request_range":{"key":"${K("r/a")}"},"request_put":{"key":"${K("u/two")}"}}]}`)),
+    // Not `{"success":[null]}` nor `{"request_put":null}`: etcd 3.4 dereferences the nil op and the process panics.
     c("bad: an empty key on deleterange", post("/v3/kv/deleterange", ``)),
     c("bad: a duplicate field (last wins)", post("/v3/kv/put", `{"key":"YQ==","key":"${K("u/2")}","value":"${K("dup")}"}`)),
     c("range: u/ after the bad inputs", range({ key: K("u/"), range_end: K("u0") })),
@@ -346,7 +386,6 @@ function routeCases(): Case[] {
     c("route: POST /v3/kv/range?x=1 (a query)", post("/v3/kv/range?x=1", { key: K("r/a") })),
     c("route: POST /V3/kv/range (upper case)", post("/V3/kv/range", { key: "YQ==" })),
     c("route: POST /v3/KV/range (upper case)", post("/v3/KV/range", { key: "YQ==" })),
-    c("route: POST /v3/auth/status", post("/v3/auth/status")),
     c("route: POST /v3/maintenance/hashkv (not routed by 3.4's gateway)", post("/v3/maintenance/hashkv")),
     c("route: POST /v3/maintenance/alarm", post("/v3/maintenance/alarm")),
     c("route: POST /v4/kv/range", post("/v4/kv/range", { key: "YQ==" })),
@@ -364,7 +403,23 @@ function routeCases(): Case[] {
   return out;
 }
 
+/** etcd 3.4's auth, v3election and v3lock gateway routes (none of them writes). */
+function authElectionLockCases(): Case[] {
+  return [
+    c("auth: status (3.5 only)", post("/v3/auth/status")),
+    c("auth: user list", post("/v3/auth/user/list")),
+    c("auth: role list", post("/v3/auth/role/list")),
+    c("auth: enable without a root user", post("/v3/auth/enable")),
+    c("auth: authenticate while auth is disabled", post("/v3/auth/authenticate", { name: "root", password: "x" })),
+    c("auth: disable while disabled", post("/v3/auth/disable")),
+    c("auth: GET /v3/auth/enable", { method: "GET", path: "/v3/auth/enable" }),
+    c("election: leader of an empty election", post("/v3/election/leader", { name: K("e") })),
+    c("lock: unlock without a key", post("/v3/lock/unlock", {})),
+    // Not campaign or lock: on etcd they create a session lease and keys (lock with an empty body waits).
+  ];
+}
+
 /** Every case, in the order both servers get them. */
 export function allCases(): Case[] {
-  return [...rangeCases(), ...putCases(), ...deleteCases(), ...txnCases(), ...compactionCases(), ...leaseCases(), ...clusterCases(), ...badInputCases(), ...routeCases()];
+  return [...rangeCases(), ...putCases(), ...deleteCases(), ...txnCases(), ...compactionCases(), ...leaseCases(), ...clusterCases(), ...badInputCases(), ...routeCases(), ...authElectionLockCases()];
 }

@@ -183,7 +183,7 @@ export function report(name: string, req: Req, o: Outcome): string {
   const ans = (r: Resp): string => `${r.status} ${r.contentType} ${clip(r.text, 800)}`;
   return [
     `✗ ${name}`,
-    `  request: ${req.method ?? "POST"} ${req.path} ${clip(req.body ?? "", 300)}`,
+    `  request: ${req.method ?? "POST"} ${req.path} ${clip(req.body ?? "", 2000)}`,
     `  etcd:    ${ans(o.etcd)}`,
     `  edgecd:  ${ans(o.edgecd)}`,
     ...o.diffs.map((d) => `  diff:    ${d}`),
