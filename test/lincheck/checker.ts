@@ -6,17 +6,18 @@
  *  - with the store's log: no acknowledged write lost or duplicated, no phantom write (`checkLog`),
  *    and every watcher saw the log once, in order, without a gap (`checkWatch`).
  *
- * Given the log, an indeterminate put or cas whose value is not in it never took effect, and is left
- * out of the linearizability search (which keeps the search small); the log itself is checked
- * against the acknowledged writes and the reads, so a write the log lost but a read saw still fails.
+ * Given the log, indeterminate operations are settled from it before the search (`resolve.ts`): left
+ * out when they took no effect, completed when the log and the answers' revisions say when they did.
  */
-import { isComplete, writtenValue, type LogEvent, type Op } from "./history.js";
+import { isComplete, type LogEvent, type Op } from "./history.js";
 import { checkLinearizable, type KeyResult } from "./linearizable.js";
+import { resolve } from "./resolve.js";
 import { checkRevisions } from "./revisions.js";
 import { checkLog, checkWatch, type WatchRecord } from "./store-log.js";
 
 export { History, describeEvent, describeOp, type Call, type LogEvent, type Op, type Outcome, type Value } from "./history.js";
 export { checkKey, checkLinearizable, registerStep, type KeyResult } from "./linearizable.js";
+export { resolve } from "./resolve.js";
 export { checkRevisions } from "./revisions.js";
 export { checkLog, checkWatch, type WatchRecord } from "./store-log.js";
 
@@ -46,14 +47,10 @@ const maxProblems = 10;
 
 export function check(input: CheckInput): Report {
   const { ops, log, watches = [] } = input;
-  let searched = ops;
-  if (log !== undefined) {
-    const inLog = new Set(log.filter((e) => e.type === "put").map((e) => e.value!));
-    searched = ops.filter((op) => isComplete(op) || writtenValue(op) === undefined || inLog.has(writtenValue(op)!));
-  }
-  const keys = checkLinearizable(searched, { budget: input.budget });
+  const settled = log === undefined ? undefined : resolve(ops, log);
+  const keys = checkLinearizable(settled?.ops ?? ops, { budget: input.budget, deadlines: settled?.deadlines });
   const sections: Section[] = [{ name: "linearizability (per-key register)", problems: keys.filter((k) => k.result !== "ok").map((k) => k.explanation.join("\n")) }];
-  sections.push({ name: "global revisions", problems: checkRevisions(ops) });
+  sections.push({ name: "global revisions", problems: [...checkRevisions(ops), ...(settled?.problems ?? [])] });
   if (log !== undefined) {
     sections.push({ name: "lost or phantom writes (store log)", problems: checkLog(ops, log) });
     for (const w of watches) sections.push({ name: `watch ${w.name}`, problems: checkWatch(w, log) });
@@ -67,6 +64,7 @@ export function check(input: CheckInput): Report {
     if (s.problems.length > maxProblems) lines.push(`  … ${s.problems.length - maxProblems} more`);
   }
   lines.push(summary(ops, log, keys));
+  if (settled !== undefined) lines.push(`indeterminate writes settled from the log: ${settled.dropped} took no effect, ${settled.completed} took effect, ${settled.open} left open`);
   return { ok, sections, keys, text: lines.join("\n") };
 }
 

@@ -129,7 +129,8 @@ export function describeOp(op: Op): string {
     else if (c.f === "delete") result = `deleted ${o.deleted ?? 0} rev ${o.rev}`;
     else result = `rev ${o.rev}`;
   }
-  return `#${op.id} p${op.process} ${what} [${ms(op.invoke)}, ${ms(op.complete)}] → ${result}`;
+  const note = isComplete(op) && op.error !== undefined ? ` (${op.error})` : "";
+  return `#${op.id} p${op.process} ${what} [${ms(op.invoke)}, ${ms(op.complete)}] → ${result}${note}`;
 }
 
 /** One stable line per log event: `rev 57 put k1="p3-7"` or `rev 58 delete k1`. */

@@ -8,8 +8,9 @@
  * lifted out of the list and the walk restarts from the front. At the return of an operation not yet
  * placed nothing before it fits, so the last placement is undone and the walk moves past its call.
  * A set of placed operations together with the state they lead to is tried once only (the cache).
- * Indeterminate operations have no return entry: they may be placed anywhere after their call, or
- * never (a success needs only every completed operation placed). Reads that failed are left out.
+ * Indeterminate operations have no return entry: they may be placed anywhere after their call (before
+ * their deadline, when they have one), or never (a success needs only every completed operation
+ * placed). Reads that failed are left out.
  *
  * The search is exponential in the worst case; `budget` bounds the number of steps per key, after
  * which the key's result is "unknown".
@@ -70,8 +71,13 @@ export function byKey(ops: readonly Op[]): Map<string, Op[]> {
 }
 
 export interface LinearizableOptions {
-  /** Search steps per key before giving up with "unknown" (default 2,000,000). */
+  /** Search steps per key before giving up with "unknown" (default 1,000,000). */
   budget?: number;
+  /**
+   * Indeterminate operations known to have taken effect before a time, if at all: such an operation
+   * is placed before every operation invoked after its deadline, or never.
+   */
+  deadlines?: ReadonlyMap<Op, number>;
   /** The register's content before the history (default absent). */
   initial?: Value;
 }
@@ -84,7 +90,8 @@ export function checkLinearizable(ops: readonly Op[], opts: LinearizableOptions 
 
 /** Checks the operations on one key. */
 export function checkKey(key: string, all: readonly Op[], opts: LinearizableOptions = {}): KeyResult {
-  const budget = opts.budget ?? 2_000_000;
+  const budget = opts.budget ?? 1_000_000;
+  const deadlines = opts.deadlines ?? new Map<Op, number>();
   // Failed reads cannot be observed and change nothing.
   const ops = all.filter((op) => isComplete(op) || op.call.f !== "get");
   const entries: Entry[] = [];
@@ -131,8 +138,10 @@ export function checkKey(key: string, all: readonly Op[], opts: LinearizableOpti
   };
 
   const cache = new Set<string>();
-  const stack: { entry: Entry; state: Value }[] = [];
+  // `latest`: the latest invocation among the placed operations (for deadlines).
+  const stack: { entry: Entry; state: Value; latest: number }[] = [];
   let state: Value = opts.initial ?? null;
+  let latest = -Infinity;
   let left = ops.filter(isComplete).length;
   let steps = 0;
   // The deepest point the search reached, for the explanation.
@@ -144,14 +153,15 @@ export function checkKey(key: string, all: readonly Op[], opts: LinearizableOpti
       return { key, result: "unknown", ops: ops.length, steps, explanation: [`key ${key}: gave up after ${budget} search steps over ${ops.length} operations`] };
     }
     if (entry !== undefined && entry.call) {
-      const next = registerStep(state, entry.op);
+      const next = latest <= (deadlines.get(entry.op) ?? Infinity) ? registerStep(state, entry.op) : undefined;
       if (next !== undefined) {
         flip(entry.op);
         const k = cacheKey(next);
         if (!cache.has(k)) {
           cache.add(k);
-          stack.push({ entry, state });
+          stack.push({ entry, state, latest });
           state = next;
+          latest = Math.max(latest, entry.op.invoke);
           if (entry.ret) left--;
           lift(entry);
           entry = head.next;
@@ -172,6 +182,7 @@ export function checkKey(key: string, all: readonly Op[], opts: LinearizableOpti
     flip(top.entry.op);
     if (top.entry.ret) left++;
     state = top.state;
+    latest = top.latest;
     entry = top.entry.next;
   }
 }
