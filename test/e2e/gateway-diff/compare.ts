@@ -6,7 +6,7 @@
  * names and URLs; lease ids the servers generated (learnt from a grant's answer, `bindLease`, and
  * replaced by `<lease:alias>` wherever an `ID` or `lease` field holds them); the remaining TTL of a
  * timetolive (a timing: `<ttl>` when 0 < TTL ≤ grantedTTL); the order of /leases and of a
- * timetolive's keys (etcd walks Go maps); in maintenance/status everything but the header, `leader` (must be the member itself),
+ * timetolive's keys (etcd walks Go maps); the hash of maintenance/hash (of the whole backend file); in maintenance/status everything but the header, `leader` (must be the member itself),
  * `errors` and `isLearner`. Revisions, counts, keys, values, versions, statuses, content types and
  * error messages are compared exactly.
  *
@@ -39,6 +39,8 @@ export interface Case {
 export interface Resp {
   status: number;
   contentType: string;
+  /** Response headers but those of the HTTP layer (`ignoredHeaders`), as `name: value`, sorted. */
+  headers: string[];
   text: string;
   /** The parsed body when it is JSON. */
   json?: unknown;
@@ -51,6 +53,8 @@ export interface Outcome {
   diffs: string[];
   /** Both bodies agree but list their object keys in another order. */
   keyOrderDiffers: boolean;
+  /** Response headers (but content-type and `ignoredHeaders`) only etcd or only edgecd sent. */
+  headerDiffs: string[];
 }
 
 export const subst = (s: Side, body: string): string =>
@@ -59,6 +63,9 @@ export const subst = (s: Side, body: string): string =>
     if (id === undefined) throw new Error(`lease ${a} not bound on ${s.target}`);
     return id;
   });
+
+/** Headers set by the HTTP server rather than the gateway (Go's net/http vs Node's). */
+export const ignoredHeaders = ["date", "content-length", "connection", "keep-alive", "transfer-encoding"];
 
 export async function send(s: Side, req: Req): Promise<Resp> {
   const method = req.method ?? "POST";
@@ -69,9 +76,20 @@ export async function send(s: Side, req: Req): Promise<Resp> {
   try {
     json = JSON.parse(text);
   } catch {
-    json = undefined;
+    // A stream (keepalive): one JSON object a line; compared as an array of them.
+    try {
+      const lines = text.split("\n").filter((l) => l !== "");
+      json = lines.length > 1 ? lines.map((l) => JSON.parse(l) as unknown) : undefined;
+    } catch {
+      json = undefined;
+    }
   }
-  return { status: r.status, contentType: r.headers.get("content-type") ?? "", text, json };
+  const headers: string[] = [];
+  r.headers.forEach((v, k) => {
+    if (!ignoredHeaders.includes(k)) headers.push(`${k}: ${v}`);
+  });
+  headers.sort();
+  return { status: r.status, contentType: r.headers.get("content-type") ?? "", headers, text, json };
 }
 
 type J = unknown;
@@ -102,6 +120,7 @@ export function normalise(s: Side, path: string, body: J): J {
     // etcd lists a lease's keys from a Go map: any order.
     if (Array.isArray(n["keys"])) n["keys"] = [...n["keys"]].sort();
   }
+  if (path.endsWith("/maintenance/hash") && "hash" in n) n["hash"] = "<hash>";
   if (path.endsWith("/lease/leases") && Array.isArray(n["leases"])) {
     n["leases"] = [...n["leases"]].sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
   }
@@ -173,7 +192,9 @@ export function compare(path: string, sides: [Side, Side], etcd: Resp, edgecd: R
   } else if (etcd.text !== edgecd.text) {
     diffs.push(`body: etcd ${clip(JSON.stringify(etcd.text))} ≠ edgecd ${clip(JSON.stringify(edgecd.text))}`);
   }
-  return { etcd, edgecd, diffs, keyOrderDiffers };
+  const [he, hg] = [new Set(etcd.headers.filter((h) => !h.startsWith("content-type:"))), new Set(edgecd.headers.filter((h) => !h.startsWith("content-type:")))];
+  const headerDiffs = [...[...he].filter((h) => !hg.has(h)).map((h) => `only etcd: ${h}`), ...[...hg].filter((h) => !he.has(h)).map((h) => `only edgecd: ${h}`)];
+  return { etcd, edgecd, diffs, keyOrderDiffers, headerDiffs };
 }
 
 export const clip = (s: string, n = 400): string => (s.length > n ? `${s.slice(0, n)}… (${s.length} chars)` : s);
