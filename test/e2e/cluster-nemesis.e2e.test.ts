@@ -8,7 +8,11 @@
  * revision order, no acknowledged write lost or duplicated, no watcher gap or repeat.
  *
  * Seeded: the seed is printed; NEMESIS_SEED=<seed> repeats the same choices (the interleaving still
- * depends on timing). NEMESIS_SECONDS sets how long the faults go on (default 40).
+ * depends on timing). NEMESIS_SECONDS sets how long the faults go on (default 40); NEMESIS_DUMP=<file>
+ * writes the history, the log and what the watchers saw there as JSON, to check again offline.
+ *
+ *   NEMESIS_SEED=42 npx vitest run test/e2e/cluster-nemesis.e2e.test.ts
+ *   EDGECD_E2E_BIN=/usr/bin/etcd npx vitest run test/e2e/cluster-nemesis.e2e.test.ts   # the test itself, on etcd
  */
 import { writeFileSync } from "node:fs";
 import { expect, it } from "vitest";
@@ -227,12 +231,13 @@ it(`survives kills, pauses and partitions with a linearizable history, no lost w
   );
   const watchers = [watcher(c, "w0", 0), watcher(c, "w1", 1)];
 
-  // The nemesis: one fault at a time, each healed before the next.
+  // The nemesis: one fault at a time, each healed before the next, the kinds in turn.
   const paused = new Set<ClusterMember>();
   const deadline = Date.now() + seconds * 1_000;
-  while (Date.now() < deadline) {
+  const kinds = ["kill", "pause", "partition"] as const;
+  for (let step = Math.floor(rand() * kinds.length); Date.now() < deadline; step++) {
     await sleep(between(500, 1_500));
-    const kind = pick(["kill", "pause", "partition"] as const);
+    const kind = kinds[step % kinds.length]!;
     let target = pick(c.members);
     let who = "a random member";
     if (rand() < 0.5) {

@@ -6,7 +6,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { check, checkKey, checkLog, checkRevisions, checkWatch, type Call, type LogEvent, type Op, type Outcome, type Value } from "./checker.js";
+import { check, checkKey, checkLog, checkRevisions, checkWatch, resolve, type Call, type LogEvent, type Op, type Outcome, type Value } from "./checker.js";
 
 let ids = 0;
 /** An operation `call` by `process` over [invoke, complete]; no `complete`: indeterminate. */
@@ -142,6 +142,49 @@ describe("the store's log", () => {
     expect(checkWatch({ name: "w", from: 1, events: [log[0]!, { ...log[1]!, value: "x" }] }, log).join()).toContain(`rev 3 put b="x" where the log has rev 3 put b="2"`);
     expect(checkWatch({ name: "w", from: 1, events: log.slice(0, 3) }, log).join()).toContain("stopped after 3 of 4 events");
     expect(checkWatch({ name: "w", from: 1, events: log.slice(0, 3) }, log, false)).toEqual([]);
+  });
+});
+
+describe("settling indeterminate operations from the log", () => {
+  const ev = (rev: number, key: string, value?: string): LogEvent => (value === undefined ? { rev, key, type: "delete" } : { rev, key, type: "put", value });
+
+  it("drops writes not in the log, completes those in it by the first answer at or above their revision", () => {
+    const lost = put(1, "a", "lost", 0);
+    const took = put(2, "a", "took", 1);
+    const later = get(3, "b", null, 2, 9, 0, 3);
+    const r = resolve([lost, took, put(4, "b", "x", 0, 3, 2), later, get(3, "b", null, 10, 11, 0, 3)], [ev(2, "b", "x"), ev(3, "a", "took")]);
+    expect([r.dropped, r.completed, r.open]).toEqual([1, 1, 0]);
+    const settled = r.ops.find((o) => o.id === took.id)!;
+    expect([settled.complete, settled.outcome]).toEqual([9, { rev: 3, succeeded: true }]);
+    expect(r.ops.some((o) => o.id === lost.id)).toBe(false);
+  });
+
+  it("flags a write the log has at a revision an answer reported before the write was sent", () => {
+    const r = resolve([get(1, "b", null, 0, 1, 0, 5), put(2, "a", "v", 2)], [ev(5, "a", "v")]);
+    expect(r.problems.join()).toContain("before it was sent");
+  });
+
+  it("gives an indeterminate delete a deadline: the first answer at or above the last unexplained delete", () => {
+    const d = del(1, "a", 0);
+    const r = resolve([put(2, "a", "x", 0, 1, 2), d, get(3, "b", null, 2, 5, 0, 3), get(3, "b", null, 6, 7, 0, 3)], [ev(2, "a", "x"), ev(3, "a")]);
+    expect(r.deadlines.get(d)).toBe(5);
+    expect(resolve([d], []).dropped).toBe(1);
+  });
+
+  it("a deadline keeps an indeterminate write from being placed after operations invoked later", () => {
+    const ops = [put(1, "k", "a", 0, 1), del(2, "k", 2), get(3, "k", "a", 10, 11), get(3, "k", null, 12, 13)];
+    expect(checkKey("k", ops).result).toBe("ok");
+    expect(checkKey("k", ops, { deadlines: new Map([[ops[1]!, 5]]) }).result).toBe("illegal");
+    expect(checkKey("k", ops, { deadlines: new Map([[ops[1]!, 11.5]]) }).result).toBe("ok");
+  });
+
+  it("catches a lost write that a read saw, with or without the log", () => {
+    const ops = [put(1, "k", "a", 0, 1, 2), put(2, "k", "b", 2), get(3, "k", "b", 5, 6, 3, 3)];
+    expect(check({ ops }).ok).toBe(true);
+    const r = check({ ops, log: [ev(2, "k", "a")] });
+    expect(r.ok).toBe(false);
+    expect(r.text).toContain("a read returned a value the log does not hold");
+    expect(r.sections[0]!.problems.length).toBe(1);
   });
 });
 
