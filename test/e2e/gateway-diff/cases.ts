@@ -369,6 +369,7 @@ function badInputCases(): Case[] {
     c("huge: a 1 MiB value fits", post(kv, `{"key":"${K("h/1")}","value":"${big(1_400_000)}"}`)),
     c("huge: range the big key (count only)", range({ key: K("h/1"), count_only: true })),
     c("huge: a 1.5 MiB unknown field", post("/v3/kv/range", `{"key":"${K("h/1")}","keys_only":true,"pad":"${big(2_000_000)}"}`)),
+    c("huge: an 8 MB unknown field (the message stays small)", post("/v3/kv/range", `{"key":"${K("h/1")}","keys_only":true,"pad":"${big(8_000_000)}"}`)),
   ];
 }
 
