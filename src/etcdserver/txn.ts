@@ -284,7 +284,8 @@ export function txn(kv: KV, lessor: LeaseLookup, rt: TxnRequest): TxnResponse | 
   let checked = false;
   try {
     path = compareToPath(tr, rt);
-    err = checkTxn(tr, rt, lessor, path);
+    // etcd checks every put on the path first (write txns only), then every range.
+    err = (isWrite ? checkTxn(tr, rt, lessor, path, "put") : undefined) ?? checkTxn(tr, rt, lessor, path, "range");
     checked = true;
   } finally {
     // A write txn reads again in its own store txn; a read-only one goes on in this one.
@@ -321,7 +322,8 @@ function compareToPath(rv: ReadView, rt: TxnRequest): TxnPath {
 }
 
 /**
- * Checks every op of the chosen branches against the store before the txn, in execution order.
+ * Checks the ops of one kind (`pass`) in the chosen branches against the store before the txn, in
+ * execution order, nested txns included (etcd's checkRequests with checkPut or checkRange).
  * `deleted` collects the ranges deleted by earlier ops: an ignore_value/ignore_lease put of a key
  * one of them removed gets ErrKeyNotFound here. etcd misses this case (its duplicate-key check lets
  * a delete ending in "\0" share a txn with puts) and panics while applying, taking the member down;
@@ -332,21 +334,23 @@ function checkTxn(
   rt: TxnRequest,
   lessor: LeaseLookup,
   path: TxnPath,
+  pass: "put" | "range",
   deleted: { key: Uint8Array; end: Uint8Array | undefined }[] = [],
 ): ApplyError | undefined {
   let n = 0;
   for (const op of branch(rt, path)) {
     let err: ApplyError | undefined;
-    if (op.requestRange) err = checkRange(rv, op.requestRange);
-    else if (op.requestPut) {
+    if (op.requestRange) {
+      if (pass === "range") err = checkRange(rv, op.requestRange);
+    } else if (op.requestPut) {
       const p = op.requestPut;
-      err = checkPut(rv, lessor, p);
-      if (!err && (p.ignoreValue || p.ignoreLease) && deleted.some((d) => rangeHolds(d.key, d.end, p.key))) {
+      if (pass === "put") err = checkPut(rv, lessor, p);
+      if (!err && pass === "put" && (p.ignoreValue || p.ignoreLease) && deleted.some((d) => rangeHolds(d.key, d.end, p.key))) {
         err = ErrKeyNotFound;
       }
     } else if (op.requestDeleteRange) {
       deleted.push({ key: op.requestDeleteRange.key, end: op.requestDeleteRange.rangeEnd });
-    } else if (op.requestTxn) err = checkTxn(rv, op.requestTxn, lessor, path.nested[n++]!, deleted);
+    } else if (op.requestTxn) err = checkTxn(rv, op.requestTxn, lessor, path.nested[n++]!, pass, deleted);
     if (err) return err;
   }
   return undefined;

@@ -353,6 +353,8 @@ export class Model {
       const iv = checkIntervals(ops);
       if (iv instanceof Error) return iv;
     }
+    const checkErr = this.checkTxn(t);
+    if (checkErr) return checkErr;
     const tx = new WriteTxn(this);
     const resp = this.applyTxn(tx, t);
     if (resp instanceof Error) return resp; // nothing is written
@@ -364,9 +366,46 @@ export class Model {
   }
 
   /**
-   * Runs the branch the compares pick. The first error (in op order) refuses the whole txn: etcd's
-   * checkTxn checks every op of the path against the store before the txn before running any, so
-   * checks read `tx.before`. A nested txn's header revision stays 0 (newTxnResp sets only the top).
+   * etcd's checkRequests over the path the compares pick: every put first (write txns only), then
+   * every range, each pass in op order; the first error refuses the txn. A put needing a key that an
+   * earlier delete on the path removed is refused in the put pass too (edgecd's rule where etcd
+   * panics), so the deletes run on a scratch txn.
+   */
+  private checkTxn(t: TxnRequest): Error | undefined {
+    const isWrite = (x: TxnRequest): boolean =>
+      [...x.success, ...x.failure].some((op) => op.requestPut !== undefined || op.requestDeleteRange !== undefined || (op.requestTxn !== undefined && isWrite(op.requestTxn)));
+    return (isWrite(t) ? this.checkPath(new WriteTxn(this), t, "put") : undefined) ?? this.checkPath(new WriteTxn(this), t, "range");
+  }
+
+  private checkPath(scratch: WriteTxn, t: TxnRequest, pass: "put" | "range"): Error | undefined {
+    const ok = t.compare.every((c) => compareHolds(scratch.before, c));
+    for (const op of ok ? t.success : t.failure) {
+      let err: Error | undefined;
+      if (op.requestRange && pass === "range") {
+        const r = op.requestRange;
+        // txn.go checkRange: 0 is the latest; else above the store's revision is future and below
+        // FirstRev (compactMainRev, -1 before any compaction) compacted, so a negative revision is
+        // compacted once anything was compacted, while a plain Range reads it as the latest.
+        if (r.revision !== 0 && r.revision > scratch.begin) err = ErrFutureRev;
+        else if (r.revision !== 0 && r.revision < this.compacted) err = ErrCompacted;
+      } else if (op.requestPut && pass === "put") {
+        const p = op.requestPut;
+        // main's checkPut: the lease, then the key ignore_* needs (v3.6.9 checks the key first).
+        if (p.lease !== 0n && !this.leases.has(p.lease)) err = ErrLeaseNotFound;
+        else if ((p.ignoreValue || p.ignoreLease) && !scratch.w.has(dec(p.key))) err = ErrKeyNotFound;
+      } else if (op.requestDeleteRange) {
+        scratch.del(dec(op.requestDeleteRange.key), dec(op.requestDeleteRange.rangeEnd));
+      } else if (op.requestTxn) {
+        err = this.checkPath(scratch, op.requestTxn, pass);
+      }
+      if (err) return err;
+    }
+    return undefined;
+  }
+
+  /**
+   * Runs the branch the compares pick, after {@link checkTxn}. A nested txn's header revision stays
+   * 0 (newTxnResp sets only the top). A nested txn's header revision stays 0 (newTxnResp sets only the top).
    */
   private applyTxn(tx: WriteTxn, t: TxnRequest): TxnResponse | Error {
     // compareToPath: every compare, nested ones too, reads the store before the txn.
@@ -375,20 +414,9 @@ export class Model {
     for (const op of ok ? t.success : t.failure) {
       if (op.requestRange) {
         const r = op.requestRange;
-        // txn.go checkRange: 0 is the latest; else above the store's revision is future and below
-        // FirstRev (compactMainRev, -1 before any compaction) compacted, so a negative revision is
-        // compacted once anything was compacted, while a plain Range reads it as the latest.
-        if (r.revision !== 0 && r.revision > tx.begin) return ErrFutureRev;
-        if (r.revision !== 0 && r.revision < this.compacted) return ErrCompacted;
         resp.responses.push({ responseRange: rangeOf(r.revision > 0 ? this.stateAt(r.revision) : tx.w, r, tx.cur()) });
       } else if (op.requestPut) {
-        const p = op.requestPut;
-        // main's checkPut: the lease, then the key ignore_* needs (v3.6.9 checks the key first).
-        if (p.lease !== 0n && !this.leases.has(p.lease)) return ErrLeaseNotFound;
-        if ((p.ignoreValue || p.ignoreLease) && !tx.before.has(dec(p.key))) return ErrKeyNotFound;
-        // Gone by now: only a delete ending in "\0" earlier in this txn does that (checkIntervals
-        // lets it through). etcd panics applying it; edgecd refuses the txn (txn.ts checkTxn).
-        const resp1 = this.applyPut(tx, p);
+        const resp1 = this.applyPut(tx, op.requestPut);
         if (resp1 instanceof Error) return resp1;
         resp.responses.push({ responsePut: resp1 });
       } else if (op.requestDeleteRange) {

@@ -491,6 +491,22 @@ describe("txn errors leave the store unchanged (etcd TestCheckTxn, TestV3TxnInva
     expect(get("x").header.revision).toBe(4);
   });
 
+  it("every put on the path is checked before any range, nested txns too (etcd's checkRequests order)", async () => {
+    await setupCompacted();
+    const before = dump();
+    // A compacted range before an ignore_value put of a missing key: the put's error wins.
+    const t1 = newTxnRequest({ success: [rangeOp("foo", { revision: 1 }), putOp("none", "", { ignoreValue: true })] });
+    expect(txn(kv, lessor, t1)).toBe(ErrKeyNotFound);
+    // A future range before a put with an unknown lease, the put inside a nested txn.
+    const t2 = newTxnRequest({
+      success: [rangeOp("foo", { revision: 100 }), { requestTxn: newTxnRequest({ success: [putOp("k", "v", { lease: 4242n })] }) }],
+    });
+    expect(txn(kv, lessor, t2)).toBe(ErrLeaseNotFound);
+    // A read-only txn has only its ranges checked.
+    expect(txn(kv, lessor, newTxnRequest({ success: [rangeOp("foo", { revision: 1 })] }))).toBe(ErrCompacted);
+    expect(dump()).toEqual(before);
+  });
+
   it("range revisions: 0 is latest, the current revision is fine, one above is future", () => {
     putKV("a");
     expect(doTxn({ success: [rangeOp("a", { revision: 2 })] }).succeeded).toBe(true);

@@ -177,8 +177,8 @@ export function bidiWebSocketEvents<Req>(server: EtcdServerAPI, def: BidiDef<Req
       chain = chain.then(async () => {
         let text: string;
         if (typeof data === "string") text = data;
-        else if (data instanceof ArrayBuffer) text = new TextDecoder().decode(data);
-        else if (ArrayBuffer.isView(data)) text = new TextDecoder().decode(data as ArrayBufferView);
+        else if (data instanceof ArrayBuffer) text = new TextDecoder("utf-8", { ignoreBOM: true }).decode(data);
+        else if (ArrayBuffer.isView(data)) text = new TextDecoder("utf-8", { ignoreBOM: true }).decode(data as ArrayBufferView);
         else if (typeof (data as Blob).text === "function") text = await (data as Blob).text();
         else text = String(data);
         onText(ws, text);

@@ -78,10 +78,22 @@ export function httpError(status: number): Response {
   });
 }
 
-/** The largest body read for one request: a message at the gRPC limit, base64'd and JSON-wrapped, fits. */
+/**
+ * The largest body read for one request. etcd's gateway reads any body and gRPC limits the decoded
+ * message, so a large body with a small message (unknown fields, whitespace) passes and a large
+ * message gets gRPC's ResourceExhausted with its size: edgecd reads bodies up to 64 MiB (or, with a
+ * larger --max-request-bytes, one holding a message at the gRPC limit, base64'd and JSON-wrapped)
+ * and decodes them to tell. Beyond that it refuses without reading (ErrGRPCRequestTooLarge).
+ */
 export function bodyLimit(server: EtcdServerAPI): number {
-  return 2 * (server.maxRequestBytes() + grpcOverheadBytes) + 64 * 1024;
+  return Math.max(64 * 1024 * 1024, 2 * (server.maxRequestBytes() + grpcOverheadBytes) + 64 * 1024);
 }
+
+/**
+ * Request bodies as text: UTF-8, invalid bytes replaced, a byte order mark kept (Go's JSON decoder
+ * sees it as the invalid character 'ï').
+ */
+const bodyText = new TextDecoder("utf-8", { ignoreBOM: true });
 
 /**
  * Reads the whole body as text (UTF-8, invalid bytes replaced). More than `limit` bytes is
@@ -99,11 +111,11 @@ export async function readBody(req: Request, limit: number): Promise<string> {
     }
     const buf = new Uint8Array(await req.arrayBuffer());
     if (buf.length > limit) throw ErrGRPCRequestTooLarge;
-    return new TextDecoder().decode(buf);
+    return bodyText.decode(buf);
   }
   const all = await readAllLimited(req.body, limit);
   if (all === undefined) throw ErrGRPCRequestTooLarge;
-  return new TextDecoder().decode(all);
+  return bodyText.decode(all);
 }
 
 /**
@@ -286,7 +298,7 @@ export function isWebSocketUpgrade(req: Request): boolean {
 export async function pumpBody(req: Request, onText: (text: string) => void, stop: () => boolean): Promise<void> {
   if (req.body === null) return;
   const reader = req.body.getReader();
-  const dec = new TextDecoder();
+  const dec = new TextDecoder("utf-8", { ignoreBOM: true });
   try {
     for (;;) {
       if (stop()) {

@@ -89,6 +89,7 @@ describe("bad input (status and body as etcd's gateway)", () => {
     ["null: the empty request", "null", 400, err(3, "etcdserver: key is not provided")],
     ["truncated JSON", "{", 400, err(3, "unexpected EOF")],
     ["a bad character", `{"key":x}`, 400, err(3, "invalid character 'x' looking for beginning of value")],
+    ["a UTF-8 byte order mark before the JSON", "\uFEFF{}", 400, err(3, "invalid character 'ï' looking for beginning of value")],
     ["a number for bytes", `{"key":5}`, 400, err(3, "json: cannot unmarshal number into Go value of type []uint8")],
     ["bad base64", `{"key":"!!"}`, 400, err(3, "illegal base64 data at input byte 0")],
     ["truncated base64", `{"key":"Zm9"}`, 400, err(3, "illegal base64 data at input byte 0")],
@@ -150,8 +151,20 @@ describe("bad input (status and body as etcd's gateway)", () => {
     expect((await call(app, "/v3/kv/range", `{"key":"${big}"}`))[0]).toBe(200);
   });
 
-  it("a body far beyond any limit is refused without being read whole", async () => {
+  it("a message beyond gRPC's limit gets ResourceExhausted with its size, as etcd's gRPC server answers", async () => {
     const huge = `{"key":"${"A".repeat(3 * 1024 * 1024)}"}`;
+    const max = 4096 + 512 * 1024;
+    const size = 1 + 4 + (3 * 1024 * 1024 * 3) / 4; // tag, a 4-byte length, the decoded key
+    expect(await call(app, "/v3/kv/range", huge)).toEqual([429, err(8, `grpc: received message larger than max (${size} vs. ${max})`)]);
+  });
+
+  it("a large body holding a small message passes, as etcd's gateway limits only the message", async () => {
+    const padded = `{"key":"YQ==","unknownField":"${"x".repeat(5 * 1024 * 1024)}"}`;
+    expect((await call(app, "/v3/kv/range", padded))[0]).toBe(200);
+  });
+
+  it("a body beyond 64 MiB is refused without being read whole", async () => {
+    const huge = `{"key":"${"A".repeat(65 * 1024 * 1024)}"}`;
     expect(await call(app, "/v3/kv/range", huge)).toEqual([400, err(3, "etcdserver: request is too large")]);
   });
 });
