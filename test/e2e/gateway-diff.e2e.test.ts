@@ -51,7 +51,7 @@ const knownDiffs: Record<string, string> = {
   "auth: GET /v3/auth/enable": "edgecd serves no /v3/auth/* route (404); etcd: 405 for a known path",
   "election: leader of an empty election": "edgecd serves no /v3/election/* route (404); etcd: 500 `election: no leader` (code 2)",
   "lock: unlock without a key": "edgecd serves no /v3/lock/* route (404); etcd: 500 `etcdserver: key is not provided` (code 2)",
-  "response headers: the gateway's headers are etcd's": "etcd sends `Grpc-Metadata-Content-Type: application/grpc` on every unary success and `Trailer: Grpc-Trailer-Content-Type` (chunked) on every unary error; edgecd sends neither",
+  "response headers: the gateway's headers are etcd's": "etcd sends `Trailer: Grpc-Trailer-Content-Type` (chunked, with the trailer after the body) on every unary error; a web Response cannot send HTTP trailers, so edgecd sends none",
   "key order: error bodies list object keys in etcd's order": "etcd 3.4.23 writes {error, message, code}; edgecd writes etcd 3.5's {error, code, message}",
 };
 

@@ -42,6 +42,11 @@ export function toEtcdError(err: unknown): EtcdError {
 }
 
 const jsonHeaders = { "Content-Type": "application/json" };
+/**
+ * A successful answer also carries the gRPC server's response header as grpc-gateway forwards
+ * metadata (`Grpc-Metadata-` + key): its content type.
+ */
+const okHeaders = { ...jsonHeaders, "Grpc-Metadata-Content-Type": "application/grpc" };
 
 /** grpc-gateway's DefaultHTTPError: the 3.5 body `{"error":m,"code":c,"message":m}` with the mapped status. */
 export function errorResponse(err: EtcdError): Response {
@@ -49,7 +54,7 @@ export function errorResponse(err: EtcdError): Response {
 }
 
 export function jsonResponse(body: string): Response {
-  return new Response(body, { status: 200, headers: jsonHeaders });
+  return new Response(body, { status: 200, headers: okHeaders });
 }
 
 /** Go's http.StatusText for the statuses the gateway can answer. */
@@ -259,7 +264,7 @@ export class GatewayStream {
   private start(status: number): void {
     if (this.started) return;
     this.started = true;
-    this.resolveResponse(new Response(this.stream, { status, headers: jsonHeaders }));
+    this.resolveResponse(new Response(this.stream, { status, headers: status === 200 ? okHeaders : jsonHeaders }));
   }
 
   /** One message: `{"result":<msgJSON>}\n`. */

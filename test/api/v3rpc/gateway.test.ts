@@ -83,6 +83,15 @@ describe("KV shapes (reference §1.4)", () => {
   });
 });
 
+describe("response headers", () => {
+  it("a success carries the gRPC response header as grpc-gateway forwards it; an error does not", async () => {
+    const ok = await app.request("/v3/kv/range", { method: "POST", body: `{"key":"YQ=="}` });
+    expect([ok.status, ok.headers.get("content-type"), ok.headers.get("grpc-metadata-content-type")]).toEqual([200, "application/json", "application/grpc"]);
+    const bad = await app.request("/v3/kv/range", { method: "POST", body: "{}" });
+    expect([bad.status, bad.headers.get("content-type"), bad.headers.get("grpc-metadata-content-type")]).toEqual([400, "application/json", null]);
+  });
+});
+
 describe("bad input (status and body as etcd's gateway)", () => {
   const cases: [string, string, number, string][] = [
     ["empty body: the empty request", "", 400, err(3, "etcdserver: key is not provided")],
