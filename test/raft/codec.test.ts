@@ -50,6 +50,7 @@ import {
   newSnapshot,
 } from "../../src/raft/raftpb.js";
 import { type RaftpbTypes, raftpbRoot } from "./raftpb.schema.js";
+import { mulberry32 as prng } from "../prng.js";
 
 const U64_MAX = 2n ** 64n - 1n;
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
@@ -290,17 +291,6 @@ function wireFields(t: protobuf.Type, b: Uint8Array): string[] {
 
 // --- field-order shuffling ---
 
-/** A tiny seeded PRNG (mulberry32), so fast-check can shrink the shuffle through its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface RawField {
   num: number;

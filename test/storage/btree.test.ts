@@ -6,6 +6,7 @@ import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { compareBytes } from "../../src/storage/backend.js";
 import { BTree, type BTreeBatch, MaxEntries, MinEntries, btreeNodesCopied, checkBTree } from "../../src/storage/btree.js";
+import { mulberry32 as seeded } from "../prng.js";
 
 /** Key i as 4 big-endian bytes, so numeric order is byte order. */
 const k = (i: number) => Uint8Array.of(i >>> 24, (i >>> 16) & 0xff, (i >>> 8) & 0xff, i & 0xff);
@@ -266,17 +267,6 @@ function same(got: unknown, want: unknown): void {
   if (JSON.stringify(got) !== JSON.stringify(want)) expect(got).toEqual(want);
 }
 
-/** mulberry32: a small seeded generator, so a failure reproduces. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function shuffle<T>(xs: readonly T[], rnd: () => number): T[] {
   const out = [...xs];

@@ -4,19 +4,8 @@
  * requests are drawn around the store's current revision (learnt from etcd's answers as the
  * sequence runs, `observe`), so compacted and future revisions come up too.
  */
+import { mulberry32 } from "../../prng.js";
 import type { Case, Req } from "./compare.js";
-
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const b64 = (s: string): string => Buffer.from(s, "latin1").toString("base64");
 
@@ -29,7 +18,7 @@ export class RandomOps {
   private n = 0;
 
   constructor(seed: number) {
-    this.rnd = prng(seed);
+    this.rnd = mulberry32(seed);
   }
 
   private int(lo: number, hi: number): number {
