@@ -36,6 +36,7 @@ import {
   type Cluster,
   type ClusterMember,
 } from "./cluster-harness.js";
+import { mulberry32 as rng } from "../prng.js";
 
 clusterHooks();
 
@@ -46,17 +47,6 @@ const keys = ["n/k0", "n/k1", "n/k2", "n/k3", "n/k4"];
 const prefix = "n/";
 const requestTimeoutMs = 2_000;
 
-/** mulberry32: a small seeded generator of floats in [0, 1). */
-function rng(s: number): () => number {
-  let a = s >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface KV {
   key: string;
