@@ -4,6 +4,7 @@
  */
 import WebSocket from "ws";
 import { PeerDialError, type PeerConn, type PeerDialer } from "../../src/rafthttp/types.js";
+import { CorkingWebSocket } from "./corking-websocket.js";
 
 /** A `ws` socket as a PeerConn. */
 export function wsPeerConn(ws: WebSocket): PeerConn {
@@ -50,7 +51,7 @@ export function wsPeerConn(ws: WebSocket): PeerConn {
 export const nodePeerDialer: PeerDialer = {
   dial(url, headers, timeoutMs) {
     return new Promise<PeerConn>((resolve, reject) => {
-      const ws = new WebSocket(url.replace(/^http/, "ws"), { headers, handshakeTimeout: timeoutMs, perMessageDeflate: false });
+      const ws = new CorkingWebSocket(url.replace(/^http/, "ws"), { headers, handshakeTimeout: timeoutMs, perMessageDeflate: false });
       let settled = false;
       ws.once("open", () => {
         settled = true;

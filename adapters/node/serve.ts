@@ -8,6 +8,7 @@ import { serve, upgradeWebSocket as nodeUpgradeWebSocket, type ServerType } from
 import type { AddressInfo } from "node:net";
 import { WebSocketServer } from "ws";
 import { bindAddress } from "../../src/pkg/urls.js";
+import { CorkingWebSocket } from "./corking-websocket.js";
 
 /** Hono's UpgradeWebSocket for Node: pass it to the app factories that take one. */
 export const upgradeWebSocket = nodeUpgradeWebSocket;
@@ -34,7 +35,7 @@ export interface Listener {
 export function serveURL(app: FetchApp, url: string): Promise<Listener> {
   const { scheme, host, port } = bindAddress(url);
   if (scheme !== "http") return Promise.reject(new Error(`${url}: only http:// listeners are supported`));
-  const wss = new WebSocketServer({ noServer: true });
+  const wss = new WebSocketServer({ noServer: true, WebSocket: CorkingWebSocket });
   return new Promise<Listener>((resolve, reject) => {
     let server: ServerType;
     const onError = (err: Error) => reject(err);
