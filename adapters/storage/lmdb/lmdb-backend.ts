@@ -144,9 +144,22 @@ class Generation {
     return n * root.pageSize;
   }
 
+  /**
+   * The data file's size. LMDB grows the file only in write transactions, so the size is read once
+   * after each flush ({@link sizeChanged}) rather than on every call: the quota check asks on every
+   * put (etcd keeps the size in memory too, updated at each commit).
+   */
   fileSize(): number {
-    return statSync(join(this.dir, "data.mdb")).size;
+    this.size ??= statSync(join(this.dir, "data.mdb")).size;
+    return this.size;
   }
+
+  /** A write transaction finished: the next {@link fileSize} reads the file again. */
+  sizeChanged(): void {
+    this.size = undefined;
+  }
+
+  private size: number | undefined;
 
   /** Closes the environment once it is retired and no reader holds it. */
   async release(force = false): Promise<void> {
@@ -653,6 +666,7 @@ export class LmdbBackend implements Backend {
       .then(
         () => {
           // The commit is visible to read transactions opened from now on: the layer may go.
+          gen.sizeChanged();
           if (this.gen === gen) this.liveDelta += delta;
           this.flushing = undefined;
           this.flushingWaiters = undefined;
