@@ -5,7 +5,7 @@
  */
 import type { Registry } from "./metrics.js";
 
-/** What the runtime can tell about its own process. */
+/** What the runtime can tell about the running program itself. */
 export interface ProcessStats {
   /** User plus system CPU time (s). */
   cpuSeconds?: () => number;
