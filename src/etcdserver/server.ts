@@ -1056,7 +1056,7 @@ export class EtcdServer implements EtcdServerAPI {
   async range(r: RangeRequest): Promise<RangeResponse> {
     this.assertRunning();
     if (!r.serializable) await this.linearizableReadNotify();
-    await this.restored();
+    if (this.restoring !== undefined) await this.restored();
     const resp = applyRange(this.kv, r);
     if (resp instanceof MvccError) throw resp;
     return this.fillHeader(resp);
@@ -1076,7 +1076,7 @@ export class EtcdServer implements EtcdServerAPI {
     if (isTxnReadonly(r)) {
       // etcd serves read-only txns locally, after a ReadIndex unless every range is serializable.
       if (!isTxnSerializable(r)) await this.linearizableReadNotify();
-      await this.restored();
+      if (this.restoring !== undefined) await this.restored();
       const resp = applyTxn(this.kv, this.lessor, r);
       if (resp instanceof Error) throw resp;
       return this.fillHeader(resp);
@@ -1378,7 +1378,7 @@ export class EtcdServer implements EtcdServerAPI {
 
   async hash(): Promise<HashResponse> {
     this.assertRunning();
-    await this.restored();
+    if (this.restoring !== undefined) await this.restored();
     const h = this.kv.hash();
     const resp = newHashResponse({ hash: h.hash });
     resp.header.revision = h.revision;
@@ -1387,7 +1387,7 @@ export class EtcdServer implements EtcdServerAPI {
 
   async hashKV(r: HashKVRequest): Promise<HashKVResponse> {
     this.assertRunning();
-    await this.restored();
+    if (this.restoring !== undefined) await this.restored();
     const h = this.kv.hashByRev(r.revision);
     if (h instanceof MvccError) throw h;
     const resp = newHashKVResponse({ hash: h.hash.hash, compactRevision: h.hash.compactRevision, hashRevision: h.hash.revision });
@@ -1407,7 +1407,7 @@ export class EtcdServer implements EtcdServerAPI {
 
   async *snapshot(): AsyncIterable<{ remainingBytes: number; blob: Uint8Array }> {
     this.assertRunning();
-    await this.restored();
+    if (this.restoring !== undefined) await this.restored();
     const chunks: Uint8Array[] = [];
     let total = 0;
     for await (const c of this.be.snapshot()) {
