@@ -536,7 +536,12 @@ export function decodeMessage(spec: MessageSpec, v: JValue, depth = 0): Obj {
     if (f.repeated) {
       if (raw.t !== "array") throw typeError(kindName(raw), "[]json.RawMessage");
       out[f.json] = raw.items.map((e) => (e.t === "null" && !isMessage(f.kind) ? zeroOf(f.kind) : decodeSingular(f.kind, e, depth)));
-    } else out[f.json] = decodeSingular(f.kind, raw, depth);
+    } else {
+      // Setting a oneof member clears the one set before (each message here has one oneof), so of
+      // several members in one object the last in field order wins, as jsonpb's m.Set leaves it.
+      if (f.oneof) for (const g of spec.fields) if (g.oneof && g !== f) delete out[g.json];
+      out[f.json] = decodeSingular(f.kind, raw, depth);
+    }
   }
   return out;
 }

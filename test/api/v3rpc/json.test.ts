@@ -120,6 +120,13 @@ describe("decoding", () => {
     expect(t.success[1]!.requestTxn).toEqual({ compare: [], success: [], failure: [] });
     expect(WatchRequestJSON.decode(`{"progress_request":{}}`)).toEqual({ progressRequest: {} });
     expect(WatchRequestJSON.decode(`{"create_request":{"filters":["NODELETE",0]}}`).createRequest!.filters).toEqual([1, 0]);
+    // Two members of one oneof: the last in field order wins, whatever the JSON order (jsonpb's m.Set).
+    for (const text of [`{"request_range":{"key":"YQ=="},"request_put":{"key":"Yg=="}}`, `{"request_put":{"key":"Yg=="},"request_range":{"key":"YQ=="}}`]) {
+      const op = TxnRequestJSON.decode(`{"success":[${text}]}`).success[0]!;
+      expect([op.requestRange, op.requestPut?.key]).toEqual([undefined, b("b")]);
+    }
+    expect(TxnRequestJSON.decode(`{"compare":[{"value":"YQ==","version":"3"}]}`).compare[0]).toMatchObject({ value: b("a") });
+    expect(TxnRequestJSON.decode(`{"compare":[{"value":"YQ==","version":"3"}]}`).compare[0]!.version).toBeUndefined();
   });
 
   it("Go's messages for bad input", () => {
