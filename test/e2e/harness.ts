@@ -18,17 +18,28 @@ process.once("exit", () => {
   for (const c of live) c.kill("SIGKILL");
 });
 
-/** A TCP port free on 127.0.0.1 right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const a = s.address();
-      const port = typeof a === "object" && a !== null ? a.port : 0;
-      s.close(() => resolve(port));
+/** Ports freePort has handed out in this process: the kernel may offer a just-closed port again. */
+const handedOut = new Set<number>();
+
+/**
+ * A loopback port nothing listens on now, and one this process has not been given before (two
+ * calls in a row can otherwise get the same port, e.g. a member's client and peer port).
+ */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const s = createServer();
+      s.once("error", reject);
+      s.listen(0, "127.0.0.1", () => {
+        const a = s.address();
+        const p = typeof a === "object" && a !== null ? a.port : 0;
+        s.close(() => resolve(p));
+      });
     });
-  });
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
 }
 
 export interface Member {
