@@ -17,7 +17,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { afterAll, beforeEach } from "vitest";
-import { freePort, root } from "./harness.js";
+import { freePort, root, tracked } from "./harness.js";
 import { PeerProxy } from "./peer-proxy.js";
 
 /** The binary under test: edgecd unless EDGECD_E2E_BIN is set. */
@@ -30,11 +30,6 @@ export const edgecdOnlyFlags = ["--experimental-snapshot-catchup-entries"];
 
 /** Short raft timings so elections and failovers take well under a second. */
 export const fastRaft = ["--heartbeat-interval", "50", "--election-timeout", "500"];
-
-const live = new Set<ChildProcess>();
-process.once("exit", () => {
-  for (const c of live) c.kill("SIGKILL");
-});
 
 export interface ClusterMember {
   name: string;
@@ -217,7 +212,7 @@ function launch(m: ClusterMember, args: string[]): void {
   m.args = args;
   const [cmd, argv] = binary !== "" ? [binary, args] : [process.execPath, [join(root, "bin", "edgecd.js"), ...args]];
   const proc = spawn(cmd, argv, { cwd: root, env: { PATH: process.env["PATH"] ?? "" }, stdio: ["ignore", "pipe", "pipe"] });
-  live.add(proc);
+  m.exited = tracked(proc);
   if (m.log !== "") m.log += `----- ${m.name} restarted -----\n`;
   m.runLog = "";
   proc.stderr!.on("data", (d: Buffer) => {
@@ -229,8 +224,6 @@ function launch(m: ClusterMember, args: string[]): void {
     m.log += d.toString();
   });
   m.proc = proc;
-  m.exited = new Promise((resolve) => proc.once("exit", (code) => resolve(code)));
-  void m.exited.then(() => live.delete(proc));
 }
 
 /** Waits until `m`'s /health answers 200; throws (with its log) when it exits or the deadline passes. */

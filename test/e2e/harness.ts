@@ -18,6 +18,17 @@ process.once("exit", () => {
   for (const c of live) c.kill("SIGKILL");
 });
 
+/**
+ * Registers a spawned server so it is killed if the test process exits first; resolves with its
+ * exit code once it exits (then it is forgotten).
+ */
+export function tracked(proc: ChildProcess): Promise<number | null> {
+  live.add(proc);
+  const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
+  void exited.then(() => live.delete(proc));
+  return exited;
+}
+
 /** Ports freePort has handed out in this process: the kernel may offer a just-closed port again. */
 const handedOut = new Set<number>();
 
@@ -97,12 +108,10 @@ export async function startMember(opts: StartOptions = {}): Promise<Member> {
     env: { PATH: process.env["PATH"] ?? "", ...(opts.env ?? {}) },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  live.add(proc);
+  const exited = tracked(proc);
   let err = "";
   proc.stderr!.on("data", (d: Buffer) => (err += d.toString()));
   proc.stdout!.resume();
-  const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
-  void exited.then(() => live.delete(proc));
   const m: Member = {
     name,
     clientURL,

@@ -4,20 +4,15 @@
  * minimum lease TTL is the same 2 s edgecd uses), waited for until /health answers 200, stopped with
  * SIGTERM (SIGKILL after 10 s) and its directory removed. Killed when the test process exits.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort } from "../harness.js";
+import { freePort, tracked } from "../harness.js";
 
 /** The reference binary the gateway is compared with. */
 export const etcdBinary = "/usr/bin/etcd";
 export const haveEtcd = existsSync(etcdBinary);
-
-const live = new Set<ChildProcess>();
-process.once("exit", () => {
-  for (const c of live) c.kill("SIGKILL");
-});
 
 export interface EtcdMember {
   clientURL: string;
@@ -41,12 +36,10 @@ export async function startEtcd(name = "diff"): Promise<EtcdMember> {
     ...["--logger", "zap"],
   ];
   const proc = spawn(etcdBinary, args, { cwd: dir, env: { PATH: process.env["PATH"] ?? "" }, stdio: ["ignore", "pipe", "pipe"] });
-  live.add(proc);
+  const exited = tracked(proc);
   let log = "";
   proc.stderr!.on("data", (d: Buffer) => (log += d.toString()));
   proc.stdout!.on("data", (d: Buffer) => (log += d.toString()));
-  const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
-  void exited.then(() => live.delete(proc));
   const m: EtcdMember = {
     clientURL,
     peerPort,
