@@ -227,7 +227,12 @@ export class KeyIndex {
     let g = this.generations[0]!;
     while (genIdx < this.generations.length - 1) {
       const tomb = g.revs[g.revs.length - 1]!.main;
-      if (tomb >= atRev) break;
+      if (tomb > atRev) break;
+      // A tombstone at exactly atRev stays (etcd's fix #18089), unless the same revision created
+      // the key again (a txn deleting a range ending in "\0" and then putting the key): then the
+      // key's newest state at atRev is in the next generation, which must stay available.
+      const reborn = this.generations[genIdx + 1]!.revs[0];
+      if (tomb === atRev && (reborn === undefined || reborn.main > atRev)) break;
       genIdx++;
       g = this.generations[genIdx]!;
     }

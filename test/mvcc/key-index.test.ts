@@ -496,3 +496,17 @@ describe("keyIndex.describe / equal", () => {
     expect(a.equal(revs)).toBe(false);
   });
 });
+
+describe("a key deleted and put again by one txn", () => {
+  it("compaction at that revision keeps the new put, not the tombstone before it", () => {
+    // One txn deletes a range ending in "\0" (removing foo at 3.0) and then puts foo (3.1).
+    const ki = new KeyIndex(new TextEncoder().encode("foo"));
+    ki.put(2, 0);
+    expect(ki.tombstone(3, 0)).toBeUndefined();
+    ki.put(3, 1);
+    const available: AvailableRevisions = new Map();
+    ki.compact(3, available);
+    expect([...available.values()]).toEqual([revision(3, 1)]);
+    expect(ki.get(3)).toMatchObject({ modified: revision(3, 1) });
+  });
+});
